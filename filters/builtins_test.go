@@ -1,0 +1,46 @@
+package filters_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/filters/filtertest"
+)
+
+func TestBuiltins(t *testing.T) {
+	src := filtertest.Secrets{}
+	tokens, err := filters.NewTokenManager(filters.TokenManagerOptions{Secrets: src})
+	if err != nil {
+		t.Fatalf("NewTokenManager: %v", err)
+	}
+	base := []string{
+		filters.BasicAuthFromSecretName, filters.BearerInjectorName, filters.DropRequestHeaderName,
+		filters.SetRequestHeaderName, filters.SetRequestHeaderFromSecretName,
+	}
+	tests := []struct {
+		name   string
+		tokens *filters.TokenManager
+		want   []string
+	}{
+		{"without token manager", nil, base},
+		{"with token manager", tokens, append(slices.Clone(base), filters.OAuth2ClientCredentialsName)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg, err := filters.NewRegistry(filters.Builtins(src, tc.tokens)...)
+			if err != nil {
+				t.Fatalf("NewRegistry: %v", err)
+			}
+			want := slices.Sorted(slices.Values(tc.want))
+			if got := reg.Names(); !slices.Equal(got, want) {
+				t.Errorf("got names %q, want %q", got, want)
+			}
+			for _, name := range want {
+				if s, ok := reg.Lookup(name); !ok || s.Name() != name {
+					t.Errorf("Lookup(%q) = %v, %v; want the spec of that name", name, s, ok)
+				}
+			}
+		})
+	}
+}
