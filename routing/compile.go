@@ -1,0 +1,247 @@
+package routing
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/skipper-egress/skipper/filters"
+)
+
+// Sentinel errors wrapped by the errors of this package; test for them with errors.Is.
+var (
+	// ErrNoRoute says that no route matches a request. The routing package never returns it;
+	// it is here for the proxy to report a nil Match.
+	ErrNoRoute = errors.New("no route")
+	// ErrUnknownPredicate is wrapped by a RouteError for a predicate name Compile does not know.
+	ErrUnknownPredicate = errors.New("unknown predicate")
+	// ErrUnknownFilter is wrapped by a RouteError for a filter name the registry does not hold.
+	ErrUnknownFilter = errors.New("unknown filter")
+	// ErrInvalidBackend is wrapped by a RouteError for a backend that cannot be used.
+	ErrInvalidBackend = errors.New("invalid backend")
+)
+
+// Load-balancing algorithms a BackendLB route may name.
+const (
+	AlgorithmRoundRobin            = "roundRobin"
+	AlgorithmRandom                = "random"
+	AlgorithmConsistentHash        = "consistentHash"
+	AlgorithmPowerOfRandomNChoices = "powerOfRandomNChoices"
+)
+
+// Log field names.
+const (
+	fieldRoute    = "route"
+	fieldBackend  = "backend"
+	fieldPosition = "position"
+)
+
+// CompileOptions are the inputs of Compile besides the routes.
+type CompileOptions struct {
+	// Filters resolves filter names. If nil, every filter is unknown.
+	Filters *filters.Registry
+	// Log receives warnings about parts of routes that are ignored, such as the path of a
+	// backend URL. If nil, they are discarded.
+	Log logrus.FieldLogger
+}
+
+// RouteError is the reason one route was left out of a Table. File, Line and Col are the
+// route's position from its RouteDef.
+type RouteError struct {
+	File      string
+	Line, Col int
+	ID        string
+	Err       error
+}
+
+// Error returns `file:line:col: route "id": reason`, leaving out the parts that are unknown.
+func (e *RouteError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteByte(':')
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%d:%d:", e.Line, e.Col)
+	}
+	if b.Len() > 0 {
+		b.WriteByte(' ')
+	}
+	if e.ID != "" {
+		fmt.Fprintf(&b, "route %q: ", e.ID)
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+// Unwrap returns the reason.
+func (e *RouteError) Unwrap() error { return e.Err }
+
+// Compile builds a Table from route definitions. A route whose predicates, filters or backend
+// cannot be built is left out, and its *RouteError is returned; the others are compiled. When
+// two routes share an id, the later one replaces the earlier. Compile does not modify defs;
+// each Route keeps a pointer to its RouteDef.
+func Compile(defs []*RouteDef, opts CompileOptions) (*Table, []error) {
+	log := opts.Log
+	if log == nil {
+		l := logrus.New()
+		l.Out = io.Discard
+		log = l
+	}
+	last := make(map[string]int, len(defs))
+	for i, d := range defs {
+		if d != nil {
+			last[d.ID] = i
+		}
+	}
+	routes := make([]*Route, 0, len(defs))
+	var errs []error
+	for i, d := range defs {
+		if d == nil {
+			continue
+		}
+		if last[d.ID] != i {
+			log.WithFields(logrus.Fields{fieldRoute: d.ID, fieldPosition: position(d)}).
+				Warn("route id defined again later; the later route replaces this one")
+			continue
+		}
+		r, err := compileRoute(d, opts.Filters, log)
+		if err != nil {
+			errs = append(errs, &RouteError{File: d.File, Line: d.Line, Col: d.Col, ID: d.ID, Err: err})
+			continue
+		}
+		routes = append(routes, r)
+	}
+	return newTable(routes), errs
+}
+
+func position(d *RouteDef) string {
+	return fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Col)
+}
+
+func compileRoute(d *RouteDef, reg *filters.Registry, log logrus.FieldLogger) (*Route, error) {
+	m, err := compilePredicates(d.Predicates)
+	if err != nil {
+		return nil, err
+	}
+	r := &Route{ID: d.ID, Def: d, m: m}
+	if len(d.Filters) > 0 {
+		r.Filters = make([]filters.Filter, 0, len(d.Filters))
+	}
+	for _, c := range d.Filters {
+		spec, ok := reg.Lookup(c.Name)
+		if !ok {
+			return nil, fmt.Errorf("%w %q", ErrUnknownFilter, c.Name)
+		}
+		f, err := spec.Create(c.Args)
+		if err != nil {
+			return nil, fmt.Errorf("filter %q: %w", c.Name, err)
+		}
+		r.Filters = append(r.Filters, f)
+	}
+	r.Backend, err = compileBackend(d, log)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func compileBackend(d *RouteDef, log logrus.FieldLogger) (Backend, error) {
+	b := Backend{Type: d.Backend.Type}
+	switch b.Type {
+	case BackendShunt, BackendLoopback, BackendDynamic:
+		return b, nil
+	case BackendNetwork:
+		u, err := backendURL(d.ID, d.Backend.Address, log)
+		b.URL = u
+		return b, err
+	case BackendLB:
+		return compileLB(d, log)
+	}
+	return b, fmt.Errorf("%w: unknown backend type %d", ErrInvalidBackend, int(b.Type))
+}
+
+func compileLB(d *RouteDef, log logrus.FieldLogger) (Backend, error) {
+	b := Backend{Type: BackendLB, Algorithm: d.Backend.Algorithm}
+	switch b.Algorithm {
+	case "":
+		b.Algorithm = AlgorithmRoundRobin
+	case AlgorithmRoundRobin, AlgorithmRandom, AlgorithmConsistentHash, AlgorithmPowerOfRandomNChoices:
+	default:
+		return b, fmt.Errorf("%w: unknown load balancer algorithm %q", ErrInvalidBackend, b.Algorithm)
+	}
+	if len(d.Backend.Endpoints) == 0 {
+		return b, fmt.Errorf("%w: load balancer without endpoints", ErrInvalidBackend)
+	}
+	b.Endpoints = make([]*url.URL, 0, len(d.Backend.Endpoints))
+	for _, e := range d.Backend.Endpoints {
+		u, err := backendURL(d.ID, e, log)
+		if err != nil {
+			return b, err
+		}
+		if len(b.Endpoints) > 0 && u.Scheme != b.Endpoints[0].Scheme {
+			return b, fmt.Errorf("%w: load balancer endpoints have mixed schemes", ErrInvalidBackend)
+		}
+		b.Endpoints = append(b.Endpoints, u)
+	}
+	return b, nil
+}
+
+// backendURL parses a network backend address into scheme and host:port. The scheme must be
+// http, https or h2c; a missing port is 80, or 443 for https. A path, query, fragment or user
+// info is ignored, as Skipper ignores it, with a warning (that names only what is ignored,
+// since user info may hold a password).
+func backendURL(routeID, addr string, log logrus.FieldLogger) (*url.URL, error) {
+	u, err := url.Parse(addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w %q: not a URL", ErrInvalidBackend, abbreviate(addr))
+	}
+	shown := abbreviate(addr)
+	if u.User != nil {
+		shown = abbreviate(u.Redacted())
+	}
+	port := u.Port()
+	switch u.Scheme {
+	case "http", "h2c":
+		if port == "" {
+			port = "80"
+		}
+	case "https":
+		if port == "" {
+			port = "443"
+		}
+	default:
+		return nil, fmt.Errorf("%w %q: scheme must be http, https or h2c", ErrInvalidBackend, shown)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("%w %q: no host", ErrInvalidBackend, shown)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return nil, fmt.Errorf("%w %q: bad port", ErrInvalidBackend, shown)
+	}
+	out := &url.URL{Scheme: u.Scheme, Host: net.JoinHostPort(u.Hostname(), port)}
+	var ignored []string
+	if u.Path != "" && u.Path != "/" || u.Opaque != "" {
+		ignored = append(ignored, "path")
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		ignored = append(ignored, "query")
+	}
+	if u.Fragment != "" {
+		ignored = append(ignored, "fragment")
+	}
+	if u.User != nil {
+		ignored = append(ignored, "user info")
+	}
+	if len(ignored) > 0 {
+		log.WithFields(logrus.Fields{fieldRoute: routeID, fieldBackend: out.String()}).
+			Warnf("backend URL %s ignored", strings.Join(ignored, " and "))
+	}
+	return out, nil
+}

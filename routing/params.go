@@ -1,0 +1,61 @@
+package routing
+
+import "strings"
+
+// Param is one path parameter of a matched route.
+type Param struct {
+	Name, Value string
+}
+
+// Params are the path parameters of a matched route, in the order of its path pattern:
+//
+//   - Path("/users/:id") on /users/42 gives id=42;
+//   - Path("/files/*path") on /files/a/b gives path=/a/b (a free wildcard's value keeps its
+//     leading slash, and a "*" without a name is called "*");
+//   - PathSubtree("/api") on /api/v1/x gives *=/v1/x, and *=/ on /api or /api/;
+//     PathSubtree("/api/*rest") names it rest instead.
+//
+// Values come from the cleaned, decoded path. A nil Params has no parameters.
+type Params []Param
+
+// Get returns the value of the first parameter called name, or "" if there is none.
+func (ps Params) Get(name string) string {
+	for _, p := range ps {
+		if p.Name == name {
+			return p.Value
+		}
+	}
+	return ""
+}
+
+// params returns the parameters of the cleaned path p, which the pattern matches; nil when
+// the pattern has none.
+func (pp *pathPattern) params(p string) Params {
+	if pp.nparams == 0 {
+		return nil
+	}
+	out := make(Params, 0, pp.nparams)
+	rest, done := p[1:], false
+	for _, s := range pp.segs {
+		switch s.kind {
+		case segEnd:
+			return out
+		case segSubtree, segCatchAll:
+			v := "/"
+			if !done {
+				v = p[len(p)-len(rest)-1:] // rest with the "/" before it
+			}
+			return append(out, Param{s.lit, v})
+		}
+		seg := rest
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			seg, rest = rest[:i], rest[i+1:]
+		} else {
+			rest, done = "", true
+		}
+		if s.kind == segParam {
+			out = append(out, Param{s.lit, seg})
+		}
+	}
+	return out
+}

@@ -1,0 +1,153 @@
+package routing
+
+import (
+	"net/http"
+	"strings"
+)
+
+// maxStaticList is the number of static children a path tree node searches one by one; a
+// node with more keeps them in a map.
+const maxStaticList = 8
+
+// pathNode is one position in the path tree: the routes with Path or PathSubtree, filed by
+// the segments of their patterns. A depth-first search that tries, at each node, the static
+// child named by the next request segment, then the :param child, then the *rest routes, then
+// the routes whose pattern ends here, then the subtrees, meets the routes in exactly the order
+// comparePaths gives them (static names that differ from the segment cannot match anyway).
+// The first route found that matches is therefore the one a linear scan of the table finds.
+type pathNode struct {
+	lit       string               // this node's static segment, as a child
+	statics   []*pathNode          // static children, when there are few
+	staticMap map[string]*pathNode // static children, when there are many
+	param     *pathNode
+	catchAll  *bucket // Path("/a/*rest")
+	end       *bucket // Path("/a")
+	subtree   *bucket // PathSubtree("/a")
+}
+
+// buildPathTree files routes, which must be in precedence order, by their path patterns.
+func buildPathTree(routes []*Route, minIndexed int) *pathNode {
+	root := &pathNode{}
+	lists := map[*bucket][]*Route{}
+	var order []*bucket // buckets in creation order, so that building them is deterministic
+	for _, rt := range routes {
+		b := root.insert(rt.m.path.segs)
+		if _, ok := lists[b]; !ok {
+			order = append(order, b)
+		}
+		lists[b] = append(lists[b], rt)
+	}
+	for _, b := range order {
+		b.build(lists[b], minIndexed)
+	}
+	root.finish()
+	return root
+}
+
+// insert walks to (creating as needed) the bucket for a pattern's segments.
+func (n *pathNode) insert(segs []pathSeg) *bucket {
+	for _, s := range segs {
+		switch s.kind {
+		case segStatic:
+			n = n.staticChild(s.lit)
+		case segParam:
+			if n.param == nil {
+				n.param = &pathNode{}
+			}
+			n = n.param
+		case segCatchAll:
+			return ensureBucket(&n.catchAll)
+		case segEnd:
+			return ensureBucket(&n.end)
+		case segSubtree:
+			return ensureBucket(&n.subtree)
+		}
+	}
+	panic("routing: path pattern without a terminal segment") // compilePath always adds one
+}
+
+func ensureBucket(b **bucket) *bucket {
+	if *b == nil {
+		*b = &bucket{}
+	}
+	return *b
+}
+
+// staticChild returns the child for a static segment, creating it. While the tree is built,
+// all static children live in the map.
+func (n *pathNode) staticChild(lit string) *pathNode {
+	if c := n.staticMap[lit]; c != nil {
+		return c
+	}
+	if n.staticMap == nil {
+		n.staticMap = map[string]*pathNode{}
+	}
+	c := &pathNode{lit: lit}
+	n.staticMap[lit] = c
+	return c
+}
+
+// finish recursively moves small sets of static children from their map into a list, which
+// is faster to search and smaller.
+func (n *pathNode) finish() {
+	for _, c := range n.staticMap {
+		c.finish()
+	}
+	if n.param != nil {
+		n.param.finish()
+	}
+	if len(n.staticMap) <= maxStaticList {
+		for _, c := range n.staticMap {
+			n.statics = append(n.statics, c)
+		}
+		n.staticMap = nil
+	}
+}
+
+func (n *pathNode) static(seg string) *pathNode {
+	if n.staticMap != nil {
+		return n.staticMap[seg]
+	}
+	for _, c := range n.statics {
+		if c.lit == seg {
+			return c
+		}
+	}
+	return nil
+}
+
+// lookup returns the first route in precedence order below n that matches r. p is r's cleaned
+// path; rest is what follows the "/" after the segments consumed so far, and done says that
+// the path is used up, as in pathPattern.match.
+func (n *pathNode) lookup(r *http.Request, p, rest string, done bool) *Route {
+	if !done {
+		seg, next, nextDone := rest, "", true
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			seg, next, nextDone = rest[:i], rest[i+1:], false
+		}
+		if c := n.static(seg); c != nil {
+			if rt := c.lookup(r, p, next, nextDone); rt != nil {
+				return rt
+			}
+		}
+		if n.param != nil && seg != "" {
+			if rt := n.param.lookup(r, p, next, nextDone); rt != nil {
+				return rt
+			}
+		}
+		if n.catchAll != nil && rest != "" {
+			if rt := n.catchAll.lookup(r, p); rt != nil {
+				return rt
+			}
+		}
+	}
+	if done && n.end != nil {
+		if rt := n.end.lookup(r, p); rt != nil {
+			return rt
+		}
+	}
+	if n.subtree != nil {
+		return n.subtree.lookup(r, p)
+	}
+	return nil
+}
