@@ -1,0 +1,92 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// statusClientClosed is recorded, for the access log only, when the client went away before an
+// answer could be sent. nginx made 499 the customary code for it.
+const statusClientClosed = 499
+
+// errWriteClient wraps failures to write to the client, so that they can be told apart from
+// failures to read from the backend.
+var errWriteClient = errors.New("writing to client")
+
+// responseRecorder remembers the status and byte count of a response for the access log.
+type responseRecorder struct {
+	http.ResponseWriter
+	status  int
+	written int64
+}
+
+func (w *responseRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.written += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the server's writer, for flushing and deadlines.
+func (w *responseRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// copyBody streams src to w with a pooled buffer. With flush set, every chunk is flushed as soon
+// as it is written, so that streamed responses (server-sent events, long polls, chunked answers
+// of unknown length) reach the client as the backend produces them.
+func (p *Proxy) copyBody(w *responseRecorder, src io.Reader, flush bool) error {
+	bp := p.bufs.Get().(*[]byte)
+	defer p.bufs.Put(bp)
+	buf := *bp
+	rc := http.NewResponseController(w)
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return errors.Join(errWriteClient, werr)
+			}
+			if flush {
+				if ferr := rc.Flush(); ferr != nil {
+					return errors.Join(errWriteClient, ferr)
+				}
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+// announceTrailers declares the backend's trailers in the response header, so that net/http
+// sends them after the body.
+func announceTrailers(h http.Header, trailer http.Header) {
+	if len(trailer) == 0 {
+		return
+	}
+	names := make([]string, 0, len(trailer))
+	for k := range trailer {
+		names = append(names, k)
+	}
+	h.Add("Trailer", strings.Join(names, ", "))
+}
+
+// copyTrailers sets the trailers that arrived with the backend's body. They are only known once
+// the body has been read to the end.
+func copyTrailers(h http.Header, trailer http.Header) {
+	for k, vv := range trailer {
+		h[http.TrailerPrefix+k] = vv
+	}
+}

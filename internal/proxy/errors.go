@@ -1,0 +1,51 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"syscall"
+
+	"github.com/skipper-egress/skipper/filters"
+)
+
+// errNoRoute is the reason logged when no route matches a request.
+var errNoRoute = errors.New("no route")
+
+// statusFor is the one place where an error becomes an HTTP status. Everything the proxy can fail
+// on passes through it, so the mapping is visible at a glance and errors.Is/As see through any
+// wrapping a filter or the transport added.
+func statusFor(err error) int {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, errNoRoute):
+		return http.StatusNotFound
+	case errors.Is(err, filters.ErrCredentialUnavailable):
+		// Fail closed: without its credential the request must not leave.
+		return http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &netErr) && netErr.Timeout():
+		return http.StatusGatewayTimeout
+	case isDialError(err):
+		return http.StatusBadGateway
+	default:
+		// The backend accepted the connection and then failed to answer, for example by
+		// closing it; Skipper answers 500 here, and clients may rely on telling the two apart.
+		return http.StatusInternalServerError
+	}
+}
+
+// isDialError reports whether err happened before any byte of the request reached the backend:
+// the name did not resolve or the connection was refused or unreachable.
+func isDialError(err error) bool {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return true
+	}
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH)
+}

@@ -1,0 +1,262 @@
+// Package proxy is the request loop: match a route, run its filters, forward to its backend and
+// stream the answer back.
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/routing"
+)
+
+// Log field names.
+const (
+	fieldRoute   = "route"
+	fieldBackend = "backend"
+	fieldHost    = "host"
+	fieldError   = "error"
+)
+
+// credentialWarnEvery is how often, at most, the warning about a route whose credential is
+// unavailable is repeated: often enough to notice, rarely enough not to flood the log when every
+// request on a busy route fails the same way.
+const credentialWarnEvery = time.Minute
+
+// Options configures a Proxy.
+type Options struct {
+	// Router supplies the route table. Required.
+	Router *routing.Router
+	// Transport sends requests to backends. If nil, NewTransport(TransportOptions{}) is used.
+	Transport http.RoundTripper
+	// Log receives the application log: failed requests and degraded service. If nil, nothing is
+	// logged.
+	Log logrus.FieldLogger
+	// AccessLog receives one line per request in Skipper's access log format. If nil, there is no
+	// access log.
+	AccessLog io.Writer
+	// CredentialsFailOpen forwards a request whose credential is unavailable without that
+	// credential, as Skipper does, instead of answering 503. Unlike Skipper, the client's own
+	// header of that name is not forwarded either: the failed filter has removed it, so a
+	// client can never stand in for the route's credential. Off by default; for the few whose
+	// backends accept anonymous calls and who prefer degraded answers to none.
+	CredentialsFailOpen bool
+	// Now returns the current time. If nil, time.Now is used.
+	Now func() time.Time
+}
+
+// Proxy is an http.Handler that forwards requests by the current route table. It is safe for
+// concurrent use.
+type Proxy struct {
+	router    *routing.Router
+	transport http.RoundTripper
+	log       logrus.FieldLogger
+	access    *accessLog
+	failOpen  bool
+	now       func() time.Time
+	bufs      sync.Pool // *[]byte, for copying bodies
+
+	// warned holds, per route id, when the last credential warning was logged (unix nanos).
+	warned sync.Map // string -> *atomic.Int64
+}
+
+// New returns a Proxy. It panics if opts.Router is nil, which is a programming error.
+func New(opts Options) *Proxy {
+	if opts.Router == nil {
+		panic("proxy: Options.Router is nil")
+	}
+	p := &Proxy{
+		router:    opts.Router,
+		transport: opts.Transport,
+		log:       opts.Log,
+		failOpen:  opts.CredentialsFailOpen,
+		now:       opts.Now,
+	}
+	if p.transport == nil {
+		p.transport = NewTransport(TransportOptions{})
+	}
+	if p.log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		p.log = l
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if opts.AccessLog != nil {
+		p.access = newAccessLog(opts.AccessLog)
+	}
+	p.bufs.New = func() any { b := make([]byte, 32*1024); return &b }
+	return p
+}
+
+// ServeHTTP forwards one request.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := p.now()
+	rw := &responseRecorder{ResponseWriter: w}
+	route := p.router.Match(r)
+	p.serve(rw, r, route)
+	if p.access != nil {
+		p.access.write(r, rw.status, rw.written, start, p.now())
+	}
+}
+
+func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route) {
+	if route == nil {
+		p.fail(w, r, nil, errNoRoute)
+		return
+	}
+
+	out := r.Clone(r.Context())
+	out.RequestURI = "" // set on server requests, forbidden on client ones
+	out.Close = false
+	removeHopHeaders(out.Header)
+	if r.ContentLength == 0 {
+		// A nil body makes the transport send no body instead of an empty chunked one.
+		out.Body = nil
+	}
+	if _, ok := out.Header["User-Agent"]; !ok {
+		// Keep the client's choice of no User-Agent; Go would add its own.
+		out.Header["User-Agent"] = nil
+	}
+
+	if b := route.Backend.URL; b != nil {
+		// Aim at the backend before the filters run, so that a filter may still change the
+		// destination or the Host the backend sees. The backend sees its own name, as Skipper
+		// sends it, with a default port left implicit so that virtual hosts and request
+		// signatures see the name they expect.
+		out.URL.Scheme = b.Scheme
+		out.URL.Host = b.Host
+		out.Host = hostHeader(b.Scheme, b.Host)
+	}
+
+	for _, f := range route.Filters {
+		if err := f.Request(out); err != nil {
+			if p.failOpen && errors.Is(err, filters.ErrCredentialUnavailable) {
+				p.warnCredential(route, r, err, "credential unavailable, forwarding without it (fail-open)")
+				continue
+			}
+			p.fail(w, r, route, err)
+			return
+		}
+	}
+
+	switch route.Backend.Type {
+	case routing.BackendShunt:
+		w.WriteHeader(http.StatusNotFound)
+	case routing.BackendNetwork:
+		p.forward(w, r, out, route)
+	default:
+		p.fail(w, r, route, fmt.Errorf("%w: %v", errUnsupportedBackend, route.Backend.Type))
+	}
+}
+
+// errUnsupportedBackend is returned for routes whose backend kind this proxy cannot serve yet.
+var errUnsupportedBackend = errors.New("unsupported backend")
+
+// forward sends out, already aimed at the route's backend, and copies the response to w.
+func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routing.Route) {
+	res, err := p.transport.RoundTrip(out)
+	if err != nil {
+		if r.Context().Err() != nil {
+			// The client went away; there is nobody to answer.
+			p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldError: err}).Debug("client canceled request")
+			w.status = statusClientClosed
+			return
+		}
+		p.fail(w, r, route, err)
+		return
+	}
+	defer res.Body.Close()
+
+	removeHopHeaders(res.Header)
+	for i := len(route.Filters) - 1; i >= 0; i-- {
+		if rf, ok := route.Filters[i].(filters.ResponseFilter); ok {
+			if err := rf.Response(res); err != nil {
+				p.fail(w, r, route, err)
+				return
+			}
+		}
+	}
+
+	h := w.Header()
+	for k, vv := range res.Header {
+		h[k] = vv
+	}
+	announceTrailers(h, res.Trailer)
+	w.WriteHeader(res.StatusCode)
+
+	if err := p.copyBody(w, res.Body, res.ContentLength == -1); err != nil {
+		if errors.Is(err, errWriteClient) {
+			return // the client went away mid-body; nothing more to do
+		}
+		// The status line is gone; tearing the connection down is the only way left to tell
+		// the client that the body is incomplete.
+		p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldBackend: out.URL.Host, fieldError: err}).
+			Error("reading backend response body")
+		panic(http.ErrAbortHandler)
+	}
+	copyTrailers(h, res.Trailer)
+}
+
+// hostHeader returns host without the scheme's default port.
+func hostHeader(scheme, host string) string {
+	switch {
+	case scheme == "http" && strings.HasSuffix(host, ":80"):
+		return host[:len(host)-len(":80")]
+	case scheme == "https" && strings.HasSuffix(host, ":443"):
+		return host[:len(host)-len(":443")]
+	}
+	return host
+}
+
+// fail answers r with the status that err maps to and logs why.
+func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route, err error) {
+	code := statusFor(err)
+	if errors.Is(err, errNoRoute) {
+		p.log.WithField(fieldHost, r.Host).Debug("no route")
+		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	if errors.Is(err, filters.ErrCredentialUnavailable) {
+		p.warnCredential(route, r, err, "credential unavailable, requests on this route fail with 503")
+		http.Error(w, fmt.Sprintf("%s: no usable credential for route %q", http.StatusText(code), route.ID), code)
+		return
+	}
+	fields := logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host, fieldError: err}
+	if route.Backend.URL != nil {
+		fields[fieldBackend] = route.Backend.URL.Host
+	}
+	p.log.WithFields(fields).Error("request failed")
+	http.Error(w, http.StatusText(code), code)
+}
+
+// warnCredential logs that route's credential is unavailable, at most once per
+// credentialWarnEvery: on a busy route every request fails the same way. The error names the
+// secret's path and why it is unusable, never its value.
+func (p *Proxy) warnCredential(route *routing.Route, r *http.Request, err error, msg string) {
+	if p.shouldWarn(route.ID) {
+		p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host, fieldError: err}).Warn(msg)
+	}
+}
+
+// shouldWarn reports whether the credential warning for routeID is due, and if so records that it
+// is being logged now.
+func (p *Proxy) shouldWarn(routeID string) bool {
+	v, _ := p.warned.LoadOrStore(routeID, new(atomic.Int64))
+	last := v.(*atomic.Int64)
+	now := p.now().UnixNano()
+	prev := last.Load()
+	if prev != 0 && now-prev < int64(credentialWarnEvery) {
+		return false
+	}
+	return last.CompareAndSwap(prev, now)
+}

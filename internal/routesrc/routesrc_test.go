@@ -1,0 +1,257 @@
+package routesrc
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/routing"
+)
+
+// logBuffer collects log output safely across goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type fixture struct {
+	file   string
+	router *routing.Router
+	log    *logBuffer
+	tick   chan time.Time
+}
+
+func newFixture(t *testing.T, initial string) *fixture {
+	t.Helper()
+	f := &fixture{
+		file:   filepath.Join(t.TempDir(), "routes.eskip"),
+		router: routing.NewRouter(),
+		log:    &logBuffer{},
+		tick:   make(chan time.Time),
+	}
+	if initial != "" {
+		f.write(t, initial)
+	}
+	return f
+}
+
+func (f *fixture) options(inline string) Options {
+	log := logrus.New()
+	log.SetOutput(f.log)
+	log.SetFormatter(&logrus.TextFormatter{DisableQuote: true}) // lets tests match messages as written
+	reg, _ := filters.NewRegistry(filters.NewSetRequestHeader())
+	return Options{Inline: inline, File: f.file, Filters: reg, Router: f.router, Log: log, Tick: f.tick}
+}
+
+func (f *fixture) write(t *testing.T, src string) {
+	t.Helper()
+	// Write then rename, as editors do, so a reader never sees half a file.
+	tmp := f.file + ".tmp"
+	if err := os.WriteFile(tmp, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, f.file); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// routeFor returns the id of the route a request for host matches, or "" for none.
+func (f *fixture) routeFor(host string) string {
+	r := httptest.NewRequest("GET", "http://"+host+"/", nil)
+	if rt := f.router.Match(r); rt != nil {
+		return rt.ID
+	}
+	return ""
+}
+
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(within)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline:
+			t.Fatalf("%s: not seen within %s", what, within)
+		case <-tick.C:
+		}
+	}
+}
+
+func TestStartup(t *testing.T) {
+	tests := []struct {
+		name      string
+		inline    string
+		file      string // "" means no file at all
+		wantErr   string
+		wantRoute map[string]string // host → route id ("" for no match)
+		wantLog   string
+	}{
+		{name: "inline only", inline: `a: Host("^a$") -> <shunt>`,
+			wantRoute: map[string]string{"a": "a", "b": ""}, wantLog: "Routes applied: 1 valid, 0 invalid"},
+		{name: "inline and file", inline: `a: Host("^a$") -> <shunt>`, file: `b: Host("^b$") -> <shunt>;`,
+			wantRoute: map[string]string{"a": "a", "b": "b"}, wantLog: "Routes applied: 2 valid, 0 invalid"},
+		{name: "file wins a shared id", inline: `x: Host("^a$") -> <shunt>`, file: `x: Host("^b$") -> <shunt>;`,
+			wantRoute: map[string]string{"a": "", "b": "x"}},
+		{name: "inline syntax error is fatal", inline: `a: Host("a") -> -> <shunt>`,
+			wantErr: "-inline-routes:1:17: "},
+		{name: "broken file serves the inline routes", inline: `a: Host("^a$") -> <shunt>`, file: "b: Host(\"^b$\")\n  -> <shunt>\n  junk;",
+			wantRoute: map[string]string{"a": "a", "b": ""}, wantLog: "Routes file not applied, keeping the current routes: "},
+		{name: "bad route left out, others serve", file: `a: Host("^a$") -> noSuchFilter() -> <shunt>; b: Host("^b$") -> <shunt>;`,
+			wantRoute: map[string]string{"a": "", "b": "b"}, wantLog: "Routes applied: 1 valid, 1 invalid"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.file)
+			opts := f.options(tc.inline)
+			if tc.file == "" {
+				opts.File = ""
+			}
+			_, err := New(opts)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for host, want := range tc.wantRoute {
+				if got := f.routeFor(host); got != want {
+					t.Errorf("host %s: got route %q, want %q", host, got, want)
+				}
+			}
+			if !strings.Contains(f.log.String(), tc.wantLog) {
+				t.Errorf("log does not contain %q:\n%s", tc.wantLog, f.log)
+			}
+		})
+	}
+}
+
+func TestBrokenFileNamesThePosition(t *testing.T) {
+	f := newFixture(t, "a: Host(\"^a$\") -> <shunt>;\nb: Host(\"^b$\")\n   <shunt>;\n")
+	if _, err := New(f.options("")); err != nil {
+		t.Fatal(err)
+	}
+	want := f.file + `:3:4: route "b": expected "->" or "&&", found "<shunt>"`
+	if !strings.Contains(f.log.String(), want) {
+		t.Errorf("log does not contain %q:\n%s", want, f.log)
+	}
+}
+
+func TestReloadOnFileEvents(t *testing.T) {
+	f := newFixture(t, `a: Host("^a$") -> <shunt>;`)
+	l, err := New(f.options(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	// The ticker never fires in this test: every change below is seen through file events.
+	f.write(t, `b: Host("^b$") -> <shunt>;`)
+	waitFor(t, time.Second, "new route b", func() bool { return f.routeFor("b") == "b" })
+	if got := f.routeFor("a"); got != "" {
+		t.Errorf("removed route a still matches")
+	}
+
+	before := f.router.Load()
+	f.write(t, `b: Host("^b$") -> ; c: Host("^c$") -> <shunt>;`)
+	waitFor(t, time.Second, "syntax error logged", func() bool {
+		return strings.Contains(f.log.String(), f.file+`:1:19: route "b": expected filter or backend, found ";"`)
+	})
+	if f.router.Load() != before {
+		t.Errorf("a broken file replaced the table")
+	}
+
+	if err := os.Remove(f.file); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, "routes gone with the file", func() bool { return f.routeFor("b") == "" })
+	if !strings.Contains(f.log.String(), "does not exist, serving no routes from it") {
+		t.Errorf("missing file not logged:\n%s", f.log)
+	}
+
+	f.write(t, `c: Host("^c$") -> <shunt>;`)
+	waitFor(t, time.Second, "route c after the file came back", func() bool { return f.routeFor("c") == "c" })
+}
+
+func TestReloadOnPollAlone(t *testing.T) {
+	f := newFixture(t, `a: Host("^a$") -> <shunt>;`)
+	l, err := New(f.options(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// No Run and so no file events: only an explicit poll may pick the change up.
+	f.write(t, `b: Host("^b$") -> <shunt>;`)
+	if got := f.routeFor("b"); got != "" {
+		t.Fatalf("route b served before any reload")
+	}
+	go l.loop(ctx, nil, f.tick)
+	deadline := time.After(5 * time.Second)
+	for polls := 0; f.routeFor("b") != "b"; polls++ {
+		select {
+		case f.tick <- time.Now():
+		case <-deadline:
+			t.Fatalf("route b not served after %d polls", polls)
+		}
+	}
+}
+
+func TestReloadSkipsUnchangedFile(t *testing.T) {
+	f := newFixture(t, `a: Host("^a$") -> <shunt>;`)
+	l, err := New(f.options(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := f.router.Load()
+	l.Reload()
+	l.Reload()
+	if f.router.Load() != before {
+		t.Errorf("reloading an unchanged file built a new table")
+	}
+	if n := strings.Count(f.log.String(), "Routes applied"); n != 1 {
+		t.Errorf("got %d 'Routes applied' lines, want 1:\n%s", n, f.log)
+	}
+}
+
+func TestAllRoutesBrokenKeepsTable(t *testing.T) {
+	f := newFixture(t, `a: Host("^a$") -> <shunt>;`)
+	l, err := New(f.options(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.write(t, `a: Host("^a$") -> noSuchFilter() -> <shunt>;`)
+	l.Reload()
+	if got := f.routeFor("a"); got != "a" {
+		t.Errorf("got route %q, want the old route a kept", got)
+	}
+	if !strings.Contains(f.log.String(), "No route compiled, keeping the current routes (1 invalid)") {
+		t.Errorf("log does not explain:\n%s", f.log)
+	}
+}
