@@ -1,0 +1,32 @@
+# Run `make help` for the list of targets.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -X main.version=$(VERSION)
+FUZZTIME ?= 30s
+
+.DEFAULT_GOAL := help
+.PHONY: build test lint bench fuzz demo check help
+
+build: ## build bin/skipper (with version info) and bin/demo-backend
+	go build -ldflags "$(LDFLAGS)" -o bin/skipper ./cmd/skipper
+	go build -o bin/demo-backend ./cmd/demo-backend
+
+test: ## run every test with the race detector
+	go test -race -count=1 ./...
+
+lint: ## gofmt check and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+bench: ## run the Go benchmarks of the hot path
+	go test -run='^$$' -bench=. -benchmem ./...
+
+fuzz: ## fuzz the route parser for $(FUZZTIME)
+	go test ./routing -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
+
+demo: build ## run skipper on the bearer-injection demo (README's quick start)
+	./scripts/demo.sh
+
+check: lint test ## what CI runs
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
