@@ -4,7 +4,7 @@ LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
 .DEFAULT_GOAL := help
-.PHONY: build test lint bench fuzz demo check help
+.PHONY: build test lint bench loadtest fuzz demo check help
 
 build: ## build bin/skipper (with version info) and bin/demo-backend
 	go build -ldflags "$(LDFLAGS)" -o bin/skipper ./cmd/skipper
@@ -17,8 +17,12 @@ lint: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
 
-bench: ## run the Go benchmarks of the hot path
+bench: ## Go benchmarks of the hot path, then the load test
 	go test -run='^$$' -bench=. -benchmem ./...
+	./scripts/bench/loadtest.sh
+
+loadtest: ## skipper vs nginx vs the backend under wrk (ROUNDS, DURATION, CONNS)
+	./scripts/bench/loadtest.sh
 
 fuzz: ## fuzz the route parser for $(FUZZTIME)
 	go test ./routing -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
