@@ -1,0 +1,226 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// tunnelBufferSize is the copy buffer of each direction of a tunnel.
+const tunnelBufferSize = 32 << 10
+
+var (
+	// ErrIdle ends a tunnel in which no byte moved either way for TunnelOptions.IdleTimeout.
+	ErrIdle = errors.New("tunnel idle timeout")
+	// ErrLifetime ends a tunnel that stayed open for TunnelOptions.MaxLifetime.
+	ErrLifetime = errors.New("tunnel lifetime exceeded")
+)
+
+// errNoHalfClose reports that one direction ended and the other side cannot be half-closed, so
+// the whole tunnel ends; Run does not return it.
+var errNoHalfClose = errors.New("half-close not supported")
+
+// TunnelOptions configures Tunnels. Zero values mean "no limit": the proxy's flags supply the
+// defaults.
+type TunnelOptions struct {
+	// Max is the number of tunnels open at once; Acquire refuses beyond it. Zero or less means
+	// no limit.
+	Max int
+	// IdleTimeout closes a tunnel in which no byte moved in either direction for this long.
+	// Zero means no idle timeout.
+	IdleTimeout time.Duration
+	// MaxLifetime closes a tunnel this long after it started, however busy. Zero means none.
+	MaxLifetime time.Duration
+	// OnBytes, if set, is called after each chunk copied: up counts bytes sent from client to
+	// upstream, down bytes from upstream to client (one of them is zero). It is called from the
+	// copying goroutines of every tunnel at once, so it must be safe for concurrent use and fast
+	// (a metrics counter).
+	OnBytes func(up, down int64)
+}
+
+// Stats counts the bytes a tunnel carried.
+type Stats struct {
+	Up   int64 // client to upstream
+	Down int64 // upstream to client
+}
+
+// Tunnels runs blind TCP tunnels and enforces a limit on how many are open. It is safe for
+// concurrent use.
+type Tunnels struct {
+	opts TunnelOptions
+	open atomic.Int64
+}
+
+// NewTunnels returns Tunnels configured by o. It fails on negative durations.
+func NewTunnels(o TunnelOptions) (*Tunnels, error) {
+	if o.IdleTimeout < 0 || o.MaxLifetime < 0 {
+		return nil, fmt.Errorf("negative tunnel timeout: idle %s, lifetime %s", o.IdleTimeout, o.MaxLifetime)
+	}
+	return &Tunnels{opts: o}, nil
+}
+
+// Acquire takes a slot for one tunnel without waiting. It returns ok false when Max tunnels are
+// already open; the proxy then answers 503. Otherwise the caller must call release once the
+// tunnel is closed (or was never opened); calling it again does nothing.
+func (t *Tunnels) Acquire() (release func(), ok bool) {
+	limit := int64(t.opts.Max)
+	for {
+		n := t.open.Load()
+		if limit > 0 && n >= limit {
+			return nil, false
+		}
+		if t.open.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	var once sync.Once
+	return func() { once.Do(func() { t.open.Add(-1) }) }, true
+}
+
+// Open returns the number of slots currently taken, for a gauge.
+func (t *Tunnels) Open() int { return int(t.open.Load()) }
+
+// Run copies bytes both ways between client and upstream until the tunnel ends, then closes
+// both and returns what it carried. When one side finishes sending, Run half-closes the other
+// (CloseWrite, as *net.TCPConn and *tls.Conn offer) and keeps copying the other way; without
+// CloseWrite it ends the tunnel. The tunnel also ends on an error in either direction, when ctx
+// is done, after IdleTimeout without traffic (ErrIdle) and after MaxLifetime (ErrLifetime).
+// The error is nil when both sides finished normally. Run returns only after both copying
+// goroutines have ended. It does not take a slot: call Acquire first.
+func (t *Tunnels) Run(ctx context.Context, client, upstream net.Conn) (Stats, error) {
+	tn := &tunnel{idle: t.opts.IdleTimeout, onBytes: t.opts.OnBytes}
+	tn.touch()
+	closeBoth := func() {
+		client.Close()
+		upstream.Close()
+	}
+	defer closeBoth()
+
+	var lifetime <-chan time.Time
+	if t.opts.MaxLifetime > 0 {
+		timer := time.NewTimer(t.opts.MaxLifetime)
+		defer timer.Stop()
+		lifetime = timer.C
+	}
+	done := make(chan error, 2)
+	go tn.copy(upstream, client, &tn.up, true, done)
+	go tn.copy(client, upstream, &tn.down, false, done)
+
+	// The first reason to stop wins; errors the closing itself causes in the other direction
+	// ("use of closed network connection") are not reported.
+	var first error
+	stopped := false
+	stop := func(err error) {
+		if !stopped {
+			stopped, first = true, err
+			closeBoth()
+		}
+	}
+	ctxDone := ctx.Done()
+	for running := 2; running > 0; {
+		select {
+		case err := <-done:
+			running--
+			switch {
+			case errors.Is(err, errNoHalfClose):
+				stop(nil)
+			case err != nil:
+				stop(err)
+			}
+		case <-lifetime:
+			lifetime = nil
+			stop(ErrLifetime)
+		case <-ctxDone:
+			ctxDone = nil
+			stop(ctx.Err())
+		}
+	}
+	return Stats{Up: tn.up.Load(), Down: tn.down.Load()}, first
+}
+
+// tunnel is the state two copying goroutines share.
+type tunnel struct {
+	idle     time.Duration
+	onBytes  func(up, down int64)
+	up, down atomic.Int64
+	last     atomic.Int64 // unix nanoseconds of the last byte moved either way
+}
+
+// touch records traffic now.
+func (tn *tunnel) touch() { tn.last.Store(time.Now().UnixNano()) }
+
+// copy moves bytes from src to dst until src ends, counting them in n. On a clean end of src it
+// half-closes dst. A read that times out ends the copy with ErrIdle only if the whole tunnel
+// was idle: a download must not be cut because the client has nothing to send. It reports its
+// end on done.
+func (tn *tunnel) copy(dst, src net.Conn, n *atomic.Int64, isUp bool, done chan<- error) {
+	done <- tn.copyLoop(dst, src, n, isUp)
+}
+
+func (tn *tunnel) copyLoop(dst, src net.Conn, n *atomic.Int64, isUp bool) error {
+	buf := make([]byte, tunnelBufferSize)
+	for {
+		if tn.idle > 0 {
+			src.SetReadDeadline(time.Unix(0, tn.last.Load()).Add(tn.idle))
+		}
+		nr, rerr := src.Read(buf)
+		if nr > 0 {
+			tn.touch()
+			if tn.idle > 0 {
+				dst.SetWriteDeadline(time.Now().Add(tn.idle))
+			}
+			nw, werr := dst.Write(buf[:nr])
+			tn.count(n, int64(nw), isUp)
+			if werr != nil {
+				if errors.Is(werr, os.ErrDeadlineExceeded) {
+					return ErrIdle
+				}
+				return werr
+			}
+			tn.touch()
+		}
+		switch {
+		case rerr == nil:
+		case errors.Is(rerr, io.EOF):
+			return closeWrite(dst)
+		case errors.Is(rerr, os.ErrDeadlineExceeded):
+			if time.Since(time.Unix(0, tn.last.Load())) < tn.idle {
+				continue // the other direction moved bytes meanwhile
+			}
+			return ErrIdle
+		default:
+			return rerr
+		}
+	}
+}
+
+// count adds k bytes to n and reports them to onBytes.
+func (tn *tunnel) count(n *atomic.Int64, k int64, isUp bool) {
+	if k <= 0 {
+		return
+	}
+	n.Add(k)
+	if tn.onBytes == nil {
+		return
+	}
+	if isUp {
+		tn.onBytes(k, 0)
+	} else {
+		tn.onBytes(0, k)
+	}
+}
+
+// closeWrite half-closes c, or returns errNoHalfClose when c cannot.
+func closeWrite(c net.Conn) error {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return errNoHalfClose
+	}
+	return nil
+}
