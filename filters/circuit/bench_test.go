@@ -1,0 +1,65 @@
+package circuit_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/skipper-egress/skipper/filters/circuit"
+)
+
+// BenchmarkBreakerAllow measures the breaker on the request path: Allow and Done on a closed
+// breaker, with and without the registry lookup a proxy makes per request, and the refusal of
+// an open one.
+func BenchmarkBreakerAllow(b *testing.B) {
+	consecutive := circuit.Settings{Type: circuit.ConsecutiveFailures, Failures: 5}
+	rate := circuit.Settings{Type: circuit.FailureRate, Failures: 50, Window: 500}
+	for _, bc := range []struct {
+		name   string
+		s      circuit.Settings
+		lookup bool
+	}{
+		{"consecutive", consecutive, false},
+		{"rate", rate, false},
+		{"consecutive with registry lookup", consecutive, true},
+	} {
+		reg := circuit.NewRegistry(circuit.Options{})
+		run := func() {
+			br := reg.Get("backend.test", bc.s)
+			ticket, _ := br.Allow()
+			ticket.Done(true)
+		}
+		if !bc.lookup {
+			br := reg.Get("backend.test", bc.s)
+			run = func() {
+				ticket, _ := br.Allow()
+				ticket.Done(true)
+			}
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				run()
+			}
+		})
+		b.Run(bc.name+" parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					run()
+				}
+			})
+		})
+	}
+	b.Run("open, refused parallel", func(b *testing.B) {
+		reg := circuit.NewRegistry(circuit.Options{})
+		br := reg.Get("backend.test", circuit.Settings{Type: circuit.ConsecutiveFailures, Failures: 1, Timeout: time.Hour})
+		ticket, _ := br.Allow()
+		ticket.Done(false)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				br.Allow()
+			}
+		})
+	})
+}
