@@ -48,11 +48,20 @@ type Options struct {
 	Router *routing.Router
 	// Log receives what was applied and what was rejected. Nil means no log.
 	Log logrus.FieldLogger
-	// Applied, if set, is called with every table right after it is swapped in, for checks
-	// that need more than the routing package knows (such as where secrets live).
-	Applied func(*routing.Table)
+	// Report, if set, is called after every load attempt, applied or not: for metrics, for
+	// readiness, and for checks that need more than the routing package knows (such as where
+	// secrets live).
+	Report func(Result)
 	// Tick, if set, replaces the poll ticker; for tests.
 	Tick <-chan time.Time
+}
+
+// Result describes one attempt to load routes.
+type Result struct {
+	// Table is the table that was swapped in; nil when the attempt kept the current one.
+	Table *routing.Table
+	// Invalid is how many routes were left out; zero when the file did not parse or read.
+	Invalid int
 }
 
 // Loader compiles routes and keeps the Router's table current. Its methods are safe for
@@ -158,11 +167,13 @@ func (l *Loader) update(st fileState) {
 		return
 	case st.err != nil:
 		l.log.WithError(st.err).Errorf("Cannot read routes file %s, keeping the current routes", l.opts.File)
+		l.report(Result{})
 		return
 	}
 	defs, err := routing.Parse(l.opts.File, string(st.src))
 	if err != nil {
 		l.log.Errorf("Routes file not applied, keeping the current routes: %v", err)
+		l.report(Result{})
 		return
 	}
 	l.apply(defs)
@@ -180,13 +191,18 @@ func (l *Loader) apply(defs []*routing.RouteDef) {
 	}
 	if len(all) > 0 && table.Len() == 0 {
 		l.log.Errorf("No route compiled, keeping the current routes (%d invalid)", len(errs))
+		l.report(Result{Invalid: len(errs)})
 		return
 	}
 	l.opts.Router.Swap(table)
 	l.applied = true
 	l.log.Infof("Routes applied: %d valid, %d invalid", table.Len(), len(errs))
-	if l.opts.Applied != nil {
-		l.opts.Applied(table)
+	l.report(Result{Table: table, Invalid: len(errs)})
+}
+
+func (l *Loader) report(r Result) {
+	if l.opts.Report != nil {
+		l.opts.Report(r)
 	}
 }
 

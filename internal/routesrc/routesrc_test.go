@@ -255,3 +255,31 @@ func TestAllRoutesBrokenKeepsTable(t *testing.T) {
 		t.Errorf("log does not explain:\n%s", f.log)
 	}
 }
+
+func TestReportsEveryAttempt(t *testing.T) {
+	f := newFixture(t, `a: Host("^a$") -> <shunt>; b: Host("^b$") -> noSuchFilter() -> <shunt>;`)
+	var got []Result
+	opts := f.options("")
+	opts.Report = func(r Result) { got = append(got, r) }
+	l, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.write(t, `a: Host("^a$") ->`)
+	l.Reload()
+	f.write(t, `c: Host("^c$") -> noSuchFilter() -> <shunt>;`)
+	l.Reload()
+
+	if len(got) != 3 {
+		t.Fatalf("got %d reports, want 3: %+v", len(got), got)
+	}
+	if got[0].Table == nil || got[0].Table.Len() != 1 || got[0].Invalid != 1 {
+		t.Errorf("first load: got table %v with %d invalid, want 1 route applied and 1 invalid", got[0].Table, got[0].Invalid)
+	}
+	if got[1].Table != nil {
+		t.Errorf("syntax error: got a table reported as applied")
+	}
+	if got[2].Table != nil || got[2].Invalid != 1 {
+		t.Errorf("all routes invalid: got %+v, want no table and 1 invalid", got[2])
+	}
+}
