@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +29,31 @@ type Config struct {
 	CheckRoutes               bool
 	Version                   bool
 	Help                      bool
+
+	// The listener.
+	TLSCert, TLSKey            []string
+	ReadTimeoutServer          time.Duration
+	ReadHeaderTimeoutServer    time.Duration
+	WriteTimeoutServer         time.Duration
+	IdleTimeoutServer          time.Duration
+	MaxHeaderBytes             int
+	WaitForHealthcheckInterval time.Duration
+
+	// The requests.
+	ProxyPreserveHost bool
+	NormalizeHost     bool
+	DefaultHTTPStatus int
+	RemoveHopHeaders  bool // accepted for Skipper's command lines; hop-by-hop headers always go
+
+	// The backends.
+	BackendCAFile                string
+	TimeoutBackend               time.Duration
+	ResponseHeaderTimeoutBackend time.Duration
+	TLSTimeoutBackend            time.Duration
+	ExpectContinueTimeoutBackend time.Duration
+	MaxIdleConnsBackend          int
+	IdleConnsNum                 int
+	CloseIdleConnsPeriod         time.Duration
 }
 
 // newFlagSet binds the command-line flags to cfg. Names and defaults follow Skipper's, so that a
@@ -48,11 +75,53 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs.StringVar(&cfg.ApplicationLogLevel, "application-log-level", "INFO",
 		"log level of the application log: PANIC, FATAL, ERROR, WARN, INFO, DEBUG or TRACE")
 	fs.BoolVar(&cfg.AccessLogDisabled, "access-log-disabled", false, "turn the access log off")
+	addServerFlags(fs, cfg)
+	addBackendFlags(fs, cfg)
 	fs.BoolVar(&cfg.CheckRoutes, "check-routes", false,
 		"parse and compile -inline-routes and -routes-file, print the problems, exit 0 when there are none")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
 	fs.BoolVarP(&cfg.Help, "help", "h", false, "print this help and exit")
 	return fs
+}
+
+// addServerFlags binds the flags of the listener and of request handling. Where Skipper's default
+// would cut a long stream or upload, the default is none, as a sidecar wants.
+func addServerFlags(fs *pflag.FlagSet, cfg *Config) {
+	fs.StringSliceVar(&cfg.TLSCert, "tls-cert", nil,
+		"comma-separated PEM certificate files; with -tls-key, serve HTTPS with HTTP/2 (files re-read when they change and on SIGHUP)")
+	fs.StringSliceVar(&cfg.TLSKey, "tls-key", nil, "comma-separated PEM key files, one for each -tls-cert, in the same order")
+	fs.DurationVar(&cfg.ReadTimeoutServer, "read-timeout-server", 0,
+		"limit on reading a whole request, body included; 0 for none (Skipper's 5m would cut long uploads and streams)")
+	fs.DurationVar(&cfg.ReadHeaderTimeoutServer, "read-header-timeout-server", time.Minute,
+		"limit on reading a request's header, and on a client's TLS handshake")
+	fs.DurationVar(&cfg.WriteTimeoutServer, "write-timeout-server", 0,
+		"limit on writing a whole response; 0 for none (Skipper's 60s would cut server-sent events and downloads)")
+	fs.DurationVar(&cfg.IdleTimeoutServer, "idle-timeout-server", time.Minute, "how long an idle keep-alive client connection stays open")
+	fs.IntVar(&cfg.MaxHeaderBytes, "max-header-bytes", http.DefaultMaxHeaderBytes, "largest request header accepted, in bytes")
+	fs.DurationVar(&cfg.WaitForHealthcheckInterval, "wait-for-healthcheck-interval", 0,
+		"after SIGTERM, keep serving this long with /ready failing before shutting down; Skipper's 45s suits load balancers, a sidecar needs none")
+	fs.BoolVar(&cfg.ProxyPreserveHost, "proxy-preserve-host", false, "send the client's Host to the backend instead of the backend's own")
+	fs.BoolVar(&cfg.NormalizeHost, "normalize-host", false, "lower-case the Host and drop a trailing dot before matching routes")
+	fs.IntVar(&cfg.DefaultHTTPStatus, "default-http-status", http.StatusNotFound, "status of a request that no route matches")
+	fs.BoolVar(&cfg.RemoveHopHeaders, "remove-hop-headers", false,
+		"accepted for compatibility: hop-by-hop headers are always removed (RFC 9110 §7.6.1)")
+}
+
+// addBackendFlags binds the flags of the connections to backends, with Skipper's names and
+// defaults.
+func addBackendFlags(fs *pflag.FlagSet, cfg *Config) {
+	fs.StringVar(&cfg.BackendCAFile, "backend-ca-file", "",
+		"PEM file of CA certificates trusted for https backends, in addition to the system's")
+	fs.DurationVar(&cfg.TimeoutBackend, "timeout-backend", time.Minute, "limit on connecting to a backend")
+	fs.DurationVar(&cfg.ResponseHeaderTimeoutBackend, "response-header-timeout-backend", time.Minute,
+		"limit on waiting for a backend's response header (504 when it passes); a streaming body is not limited")
+	fs.DurationVar(&cfg.TLSTimeoutBackend, "tls-timeout-backend", time.Minute, "limit on the TLS handshake with a backend")
+	fs.DurationVar(&cfg.ExpectContinueTimeoutBackend, "expect-continue-timeout-backend", time.Second,
+		"how long a request with \"Expect: 100-continue\" waits for the backend's go-ahead before sending its body")
+	fs.IntVar(&cfg.MaxIdleConnsBackend, "max-idle-connection-backend", 0, "idle connections kept to all backends together; 0 for no limit")
+	fs.IntVar(&cfg.IdleConnsNum, "idle-conns-num", 64, "idle connections kept to each backend")
+	fs.Var(newSeconds(&cfg.CloseIdleConnsPeriod, 20*time.Second), "close-idle-conns-period",
+		"how often idle backend connections are closed, as a duration or whole seconds; 0 for never")
 }
 
 // parseFlags parses args into a Config. The error is one line, fit to show the user as it is.
@@ -93,7 +162,51 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	errs = append(errs, c.validateServer()...)
 	return errors.Join(errs...)
+}
+
+// validateServer checks the listener, request and backend settings.
+func (c Config) validateServer() []error {
+	var errs []error
+	if len(c.TLSCert) != len(c.TLSKey) {
+		errs = append(errs, fmt.Errorf("-tls-cert names %d files and -tls-key %d, want one key for each certificate", len(c.TLSCert), len(c.TLSKey)))
+	}
+	if slices.Contains(c.TLSCert, "") || slices.Contains(c.TLSKey, "") {
+		errs = append(errs, errors.New("-tls-cert or -tls-key holds an empty path"))
+	}
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"read-timeout-server", c.ReadTimeoutServer},
+		{"read-header-timeout-server", c.ReadHeaderTimeoutServer},
+		{"write-timeout-server", c.WriteTimeoutServer},
+		{"idle-timeout-server", c.IdleTimeoutServer},
+		{"wait-for-healthcheck-interval", c.WaitForHealthcheckInterval},
+		{"timeout-backend", c.TimeoutBackend},
+		{"response-header-timeout-backend", c.ResponseHeaderTimeoutBackend},
+		{"tls-timeout-backend", c.TLSTimeoutBackend},
+		{"expect-continue-timeout-backend", c.ExpectContinueTimeoutBackend},
+		{"close-idle-conns-period", c.CloseIdleConnsPeriod},
+	} {
+		if d.d < 0 {
+			errs = append(errs, fmt.Errorf("-%s must not be negative, got %s", d.name, d.d))
+		}
+	}
+	if c.MaxHeaderBytes <= 0 {
+		errs = append(errs, fmt.Errorf("-max-header-bytes must be positive, got %d", c.MaxHeaderBytes))
+	}
+	if c.DefaultHTTPStatus < 200 || c.DefaultHTTPStatus > 599 {
+		errs = append(errs, fmt.Errorf("-default-http-status must be between 200 and 599, got %d", c.DefaultHTTPStatus))
+	}
+	if c.IdleConnsNum <= 0 {
+		errs = append(errs, fmt.Errorf("-idle-conns-num must be positive, got %d", c.IdleConnsNum))
+	}
+	if c.MaxIdleConnsBackend < 0 {
+		errs = append(errs, fmt.Errorf("-max-idle-connection-backend must not be negative, got %d", c.MaxIdleConnsBackend))
+	}
+	return errs
 }
 
 // normalizeArgs rewrites Skipper's single-dash long flags ("-inline-routes=...", "-address :80")
@@ -145,5 +258,30 @@ func (m millis) Set(s string) error {
 		return errors.New("not a whole number of milliseconds")
 	}
 	*m.d = time.Duration(n) * time.Millisecond
+	return nil
+}
+
+// seconds is a pflag.Value for a duration given as a Go duration ("20s") or, as older Skipper
+// versions take -close-idle-conns-period, a whole number of seconds ("20").
+type seconds struct{ d *time.Duration }
+
+func newSeconds(d *time.Duration, def time.Duration) seconds {
+	*d = def
+	return seconds{d}
+}
+
+func (s seconds) String() string { return s.d.String() }
+func (s seconds) Type() string   { return "duration" }
+
+func (s seconds) Set(v string) error {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		*s.d = time.Duration(n) * time.Second
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return errors.New("not a duration or a whole number of seconds")
+	}
+	*s.d = d
 	return nil
 }

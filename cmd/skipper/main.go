@@ -7,22 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/pflag"
 
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/internal/logging"
-	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/routesrc"
 	"github.com/skipper-egress/skipper/routing"
 	"github.com/skipper-egress/skipper/secrets"
@@ -37,9 +33,6 @@ const (
 	exitError = 1 // the proxy could not start or failed while running
 	exitUsage = 2 // the command line is wrong
 )
-
-// shutdownTimeout bounds how long in-flight requests may take to finish after a signal.
-const shutdownTimeout = 30 * time.Second
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
@@ -78,9 +71,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return checkRoutes(cfg.InlineRoutes, checkFiles, log, stdout, stderr)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := serve(ctx, cfg, log, stderr); err != nil {
+	stop := make(chan os.Signal, 2)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(stop)
+	if err := serve(stop, cfg, log, stderr); err != nil {
 		// Plain text rather than a log line: these errors quote route text, which a log
 		// formatter would escape beyond recognition.
 		fmt.Fprintf(stderr, "skipper: %v\n", err)
@@ -89,8 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// serve wires the components together and runs them until ctx is done.
-func serve(ctx context.Context, cfg Config, log *logrus.Logger, accessOut io.Writer) error {
+// serve wires the components together and runs them until a signal on stop.
+func serve(stop <-chan os.Signal, cfg Config, log *logrus.Logger, accessOut io.Writer) error {
 	store, err := secrets.NewStore(secrets.Options{
 		Paths:          cfg.CredentialsPaths,
 		UpdateInterval: cfg.CredentialsUpdateInterval,
@@ -115,29 +109,35 @@ func serve(ctx context.Context, cfg Config, log *logrus.Logger, accessOut io.Wri
 		Filters:      registry,
 		Router:       router,
 		Log:          log,
-		Applied:      func(t *routing.Table) { warnUncoveredSecrets(t, store, log) },
+		Report: func(r routesrc.Result) {
+			if r.Table != nil {
+				warnUncoveredSecrets(r.Table, store, log)
+			}
+		},
 	})
 	if err != nil {
 		return err
 	}
-
-	popts := proxy.Options{Router: router, Log: log, CredentialsFailOpen: cfg.CredentialsFailOpen}
-	if !cfg.AccessLogDisabled {
-		popts.AccessLog = accessOut
-	}
-	server := &http.Server{
-		Handler:           proxy.New(popts),
-		ReadHeaderTimeout: time.Minute,
-		ErrorLog:          logging.StdLogger(log, logrus.WarnLevel),
-	}
-	ln, err := net.Listen("tcp", cfg.Address)
+	transport, err := newTransport(cfg)
 	if err != nil {
 		return err
 	}
+	certs, err := newCerts(cfg, log)
+	if err != nil {
+		return err
+	}
+	handler := newProxy(cfg, router, transport, log, accessOut)
+	server := newServer(cfg, handler, log)
+	ln, err := listen(cfg, handler, certs)
+	if err != nil {
+		return err
+	}
+	// onDrain is where shutdown will turn /ready to failing; nothing to do yet.
+	onDrain := func() {}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	runCtx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
 	wg.Go(func() {
 		if err := store.Run(runCtx); err != nil {
 			log.WithError(err).Error("credentials watcher stopped")
@@ -148,14 +148,19 @@ func serve(ctx context.Context, cfg Config, log *logrus.Logger, accessOut io.Wri
 			log.WithError(err).Error("OAuth2 token manager stopped")
 		}
 	})
-	wg.Go(func() { routes.Run(runCtx) }) //nolint:errcheck // returns nil when runCtx is done
+	wg.Go(func() { routes.Run(runCtx) })    //nolint:errcheck // returns nil when runCtx is done
+	wg.Go(func() { transport.Run(runCtx) }) //nolint:errcheck // returns nil when runCtx is done
+	reload := func() { routes.Reload(); store.Refresh() }
+	if certs != nil {
+		wg.Go(func() { certs.Run(runCtx) })                                  //nolint:errcheck // returns nil when runCtx is done
+		reload = func() { routes.Reload(); store.Refresh(); certs.Reload() } //nolint:errcheck // Reload logs
+	}
 	// Registered before skipper says it listens, so that an early SIGHUP reloads instead of
 	// killing it, SIGHUP's default.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	wg.Go(func() { reloadOnHangup(runCtx, hup, routes, store, log) })
-	defer wg.Wait()
+	wg.Go(func() { reloadOnHangup(runCtx, hup, reload, log) })
 
 	// Logged once everything is in place: tests and supervisors take this line as readiness.
 	log.Infof("Listening on %s", ln.Addr())
@@ -164,37 +169,21 @@ func serve(ctx context.Context, cfg Config, log *logrus.Logger, accessOut io.Wri
 	select {
 	case err := <-serveErr:
 		return err
-	case <-ctx.Done():
+	case sig := <-stop:
+		return stopper{server: server, wait: cfg.WaitForHealthcheckInterval, onDrain: onDrain, log: log}.stop(sig, stop)
 	}
-	return shutdown(server, log)
 }
 
-// shutdown stops accepting connections and waits for in-flight requests to finish, up to
-// shutdownTimeout or a second signal, whichever comes first; then it closes what is left.
-func shutdown(server *http.Server, log logrus.FieldLogger) error {
-	log.Info("Shutting down, waiting for in-flight requests")
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	again, stopAgain := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stopAgain()
-	err := server.Shutdown(again)
-	if err != nil {
-		log.WithError(err).Warn("Closing connections that did not finish in time")
-		return server.Close()
-	}
-	return nil
-}
-
-// reloadOnHangup re-reads the routes file and the credentials on every SIGHUP until ctx is done.
-func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, routes *routesrc.Loader, store *secrets.Store, log logrus.FieldLogger) {
+// reloadOnHangup calls reload on every SIGHUP until ctx is done: the routes file, the
+// credentials and the TLS certificates are re-read.
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, reload func(), log logrus.FieldLogger) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-hup:
 			log.Info("SIGHUP: reloading routes and credentials")
-			routes.Reload()
-			store.Refresh()
+			reload()
 		}
 	}
 }

@@ -44,9 +44,10 @@ const canary = "canary-3b9f"
 
 // process is a running skipper binary.
 type process struct {
-	cmd  *exec.Cmd
-	addr string // where it listens, host:port
-	done chan struct{}
+	cmd     *exec.Cmd
+	addr    string // where it listens, host:port
+	done    chan struct{}
+	stopped bool // the test stops it itself; cleanup only makes sure it is gone
 
 	mu  sync.Mutex
 	log strings.Builder // everything it wrote to stderr
@@ -126,6 +127,11 @@ func (p *process) Log() string {
 
 func (p *process) stop(t *testing.T) {
 	t.Helper()
+	if p.stopped {
+		p.cmd.Process.Kill()
+		<-p.done
+		return
+	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
@@ -323,6 +329,11 @@ func TestCommandLineErrors(t *testing.T) {
 		{"several problems at once", []string{"-application-log-level=LOUD", "-credentials-update-interval=0s"}, exitUsage, "", "; "},
 		{"positional argument", []string{"routes.eskip"}, exitUsage, "", `unexpected argument "routes.eskip"`},
 		{"missing value", []string{"-address"}, exitUsage, "", "flag needs an argument: --address"},
+		{"certificate without key", []string{"-tls-cert=a.crt"}, exitUsage, "", "-tls-cert names 1 files and -tls-key 0"},
+		{"negative timeout", []string{"-write-timeout-server=-1s"}, exitUsage, "", "-write-timeout-server must not be negative, got -1s"},
+		{"default status out of range", []string{"-default-http-status=99"}, exitUsage, "", "-default-http-status must be between 200 and 599, got 99"},
+		{"bad close-idle period", []string{"-close-idle-conns-period=soon"}, exitUsage, "", "not a duration or a whole number of seconds"},
+		{"no header bytes", []string{"-max-header-bytes=0"}, exitUsage, "", "-max-header-bytes must be positive, got 0"},
 		{"version", []string{"-version"}, exitOK, "skipper ", ""},
 		{"help single dash", []string{"-help"}, exitOK, "--inline-routes", ""},
 		{"help shorthand", []string{"-h"}, exitOK, "--credentials-paths", ""},

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -13,14 +14,31 @@ import (
 // errNoRoute is the reason logged when no route matches a request.
 var errNoRoute = errors.New("no route")
 
+// framingError is a request head that Listener's connections refused, with its status.
+type framingError struct {
+	status int
+	reason string
+}
+
+func (e *framingError) Error() string { return "refused request framing: " + e.reason }
+
 // statusFor is the one place where an error becomes an HTTP status. Everything the proxy can fail
 // on passes through it, so the mapping is visible at a glance and errors.Is/As see through any
 // wrapping a filter or the transport added.
-func statusFor(err error) int {
+func (p *Proxy) statusFor(err error) int {
 	var netErr net.Error
+	var fe *framingError
 	switch {
 	case errors.Is(err, errNoRoute):
-		return http.StatusNotFound
+		return p.noRoute // 404 unless -default-http-status says otherwise
+	case errors.As(err, &fe):
+		return fe.status
+	case errors.Is(err, errUpgrade):
+		return http.StatusBadGateway
+	case errors.As(err, new(*tls.CertificateVerificationError)):
+		// The backend is not who it should be: a gateway problem, and never worth a retry
+		// that a 504 might invite.
+		return http.StatusBadGateway
 	case errors.Is(err, filters.ErrCredentialUnavailable):
 		// Fail closed: without its credential the request must not leave.
 		return http.StatusServiceUnavailable

@@ -3,10 +3,12 @@
 package proxy
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +45,15 @@ type Options struct {
 	// AccessLog receives one line per request in Skipper's access log format. If nil, there is no
 	// access log.
 	AccessLog io.Writer
+	// PreserveHost sends the client's Host to the backend instead of the backend's own name, as
+	// Skipper's -proxy-preserve-host. Filters may still change it.
+	PreserveHost bool
+	// NormalizeHost lower-cases the request's Host and drops a trailing dot from its name before
+	// the route is matched, as Skipper's -normalize-host; the port is kept.
+	NormalizeHost bool
+	// NoRouteStatus is the status of a request that no route matches, as Skipper's
+	// -default-http-status. If zero, 404.
+	NoRouteStatus int
 	// CredentialsFailOpen forwards a request whose credential is unavailable without that
 	// credential, as Skipper does, instead of answering 503. Unlike Skipper, the client's own
 	// header of that name is not forwarded either: the failed filter has removed it, so a
@@ -61,8 +72,12 @@ type Proxy struct {
 	log       logrus.FieldLogger
 	access    *accessLog
 	failOpen  bool
+	preserve  bool
+	normalize bool
+	noRoute   int
 	now       func() time.Time
 	bufs      sync.Pool // *[]byte, for copying bodies
+	nonce     string    // marks the requests that Listener's connections refuse
 
 	// warned holds, per route id, when the last credential warning was logged (unix nanos).
 	warned sync.Map // string -> *atomic.Int64
@@ -78,7 +93,14 @@ func New(opts Options) *Proxy {
 		transport: opts.Transport,
 		log:       opts.Log,
 		failOpen:  opts.CredentialsFailOpen,
+		preserve:  opts.PreserveHost,
+		normalize: opts.NormalizeHost,
+		noRoute:   opts.NoRouteStatus,
 		now:       opts.Now,
+		nonce:     rand.Text(),
+	}
+	if p.noRoute == 0 {
+		p.noRoute = http.StatusNotFound
 	}
 	if p.transport == nil {
 		p.transport = NewTransport(TransportOptions{})
@@ -98,15 +120,66 @@ func New(opts Options) *Proxy {
 	return p
 }
 
+// framingHeader carries, on the stand-in request that Listener's connections make of a refused
+// request head, the proxy's nonce, the status and the reason. A client cannot forge it without
+// the nonce; any copy a client sends is removed.
+const framingHeader = "X-Skipper-Refused-Framing"
+
 // ServeHTTP forwards one request.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := p.now()
 	rw := &responseRecorder{ResponseWriter: w}
+	defer p.logAccess(r, rw, start) // also when the handler aborts a half-sent response
+	if r.ProtoMajor == 1 && (r.Method == http.MethodConnect || upgradeType(r) != "") {
+		// Listener stops following the framing after such a request, expecting a tunnel; if
+		// none opens, the connection must not carry another request.
+		w.Header().Set("Connection", "close")
+	}
+	if v, ok := r.Header[framingHeader]; ok {
+		delete(r.Header, framingHeader)
+		if err := p.refusedFraming(v); err != nil {
+			p.fail(rw, r, nil, err)
+			return
+		}
+	}
+	if p.normalize {
+		r.Host = normalizeHost(r.Host)
+	}
 	route := p.router.Match(r)
 	p.serve(rw, r, route)
+}
+
+func (p *Proxy) logAccess(r *http.Request, w *responseRecorder, start time.Time) {
 	if p.access != nil {
-		p.access.write(r, rw.status, rw.written, start, p.now())
+		p.access.write(r, w.status, w.written, start, p.now())
 	}
+}
+
+// refusedFraming returns the error for a stand-in request that a Listener connection made of a
+// refused request head, or nil when the header does not carry this proxy's nonce.
+func (p *Proxy) refusedFraming(v []string) error {
+	if len(v) != 1 {
+		return nil
+	}
+	rest, ok := strings.CutPrefix(v[0], p.nonce+" ")
+	if !ok {
+		return nil
+	}
+	code, reason, _ := strings.Cut(rest, " ")
+	status, err := strconv.Atoi(code)
+	if err != nil {
+		return nil
+	}
+	return &framingError{status: status, reason: reason}
+}
+
+// normalizeHost lower-cases host and drops a trailing dot from its name, keeping any port.
+func normalizeHost(host string) string {
+	name, port := host, ""
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
+		name, port = host[:i], host[i:]
+	}
+	return strings.ToLower(strings.TrimSuffix(name, ".")) + port
 }
 
 func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route) {
@@ -118,7 +191,11 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 	out := r.Clone(r.Context())
 	out.RequestURI = "" // set on server requests, forbidden on client ones
 	out.Close = false
+	proto := upgradeType(r)
 	removeHopHeaders(out.Header)
+	if proto != "" {
+		keepUpgrade(out.Header, proto)
+	}
 	if r.ContentLength == 0 {
 		// A nil body makes the transport send no body instead of an empty chunked one.
 		out.Body = nil
@@ -135,7 +212,9 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 		// signatures see the name they expect.
 		out.URL.Scheme = b.Scheme
 		out.URL.Host = b.Host
-		out.Host = hostHeader(b.Scheme, b.Host)
+		if !p.preserve {
+			out.Host = hostHeader(b.Scheme, b.Host)
+		}
 	}
 
 	for _, f := range route.Filters {
@@ -153,7 +232,7 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 	case routing.BackendShunt:
 		w.WriteHeader(http.StatusNotFound)
 	case routing.BackendNetwork:
-		p.forward(w, r, out, route)
+		p.forward(w, r, out, route, proto)
 	default:
 		p.fail(w, r, route, fmt.Errorf("%w: %v", errUnsupportedBackend, route.Backend.Type))
 	}
@@ -162,8 +241,9 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 // errUnsupportedBackend is returned for routes whose backend kind this proxy cannot serve yet.
 var errUnsupportedBackend = errors.New("unsupported backend")
 
-// forward sends out, already aimed at the route's backend, and copies the response to w.
-func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routing.Route) {
+// forward sends out, already aimed at the route's backend, and copies the response to w. proto
+// is the protocol the client asked to upgrade to, if any.
+func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string) {
 	res, err := p.transport.RoundTrip(out)
 	if err != nil {
 		if r.Context().Err() != nil {
@@ -177,7 +257,11 @@ func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routin
 	}
 	defer res.Body.Close()
 
+	switched := res.Header.Get("Upgrade")
 	removeHopHeaders(res.Header)
+	if res.StatusCode == http.StatusSwitchingProtocols && proto != "" {
+		keepUpgrade(res.Header, switched)
+	}
 	for i := len(route.Filters) - 1; i >= 0; i-- {
 		if rf, ok := route.Filters[i].(filters.ResponseFilter); ok {
 			if err := rf.Response(res); err != nil {
@@ -185,6 +269,14 @@ func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routin
 				return
 			}
 		}
+	}
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		if proto == "" {
+			p.fail(w, r, route, fmt.Errorf("%w: the backend switched protocols unasked", errUpgrade))
+			return
+		}
+		p.tunnel(w, r, res, route, proto)
+		return
 	}
 
 	h := w.Header()
@@ -195,8 +287,10 @@ func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routin
 	w.WriteHeader(res.StatusCode)
 
 	if err := p.copyBody(w, res.Body, res.ContentLength == -1); err != nil {
-		if errors.Is(err, errWriteClient) {
-			return // the client went away mid-body; nothing more to do
+		if errors.Is(err, errWriteClient) || r.Context().Err() != nil {
+			// The client went away mid-body: the write failed, or its cancelled context
+			// stopped the read from the backend first. Nothing more to do.
+			return
 		}
 		// The status line is gone; tearing the connection down is the only way left to tell
 		// the client that the body is incomplete.
@@ -210,7 +304,7 @@ func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routin
 // hostHeader returns host without the scheme's default port.
 func hostHeader(scheme, host string) string {
 	switch {
-	case scheme == "http" && strings.HasSuffix(host, ":80"):
+	case (scheme == "http" || scheme == "h2c") && strings.HasSuffix(host, ":80"):
 		return host[:len(host)-len(":80")]
 	case scheme == "https" && strings.HasSuffix(host, ":443"):
 		return host[:len(host)-len(":443")]
@@ -218,11 +312,19 @@ func hostHeader(scheme, host string) string {
 	return host
 }
 
-// fail answers r with the status that err maps to and logs why.
+// fail answers r with the status that err maps to and logs why. route is nil when no route was
+// matched.
 func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route, err error) {
-	code := statusFor(err)
-	if errors.Is(err, errNoRoute) {
+	code := p.statusFor(err)
+	var fe *framingError
+	switch {
+	case errors.Is(err, errNoRoute):
 		p.log.WithField(fieldHost, r.Host).Debug("no route")
+		http.Error(w, http.StatusText(code), code)
+		return
+	case errors.As(err, &fe):
+		p.log.WithFields(logrus.Fields{fieldHost: r.Host, "remote": r.RemoteAddr, fieldError: err}).
+			Warn("refused a malformed or ambiguous request before parsing it")
 		http.Error(w, http.StatusText(code), code)
 		return
 	}

@@ -1,15 +1,20 @@
 package proxy
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 )
 
 // TransportOptions tunes the connections to backends. A zero field takes the default named in its
 // comment.
 type TransportOptions struct {
-	// DialTimeout bounds connecting to a backend. Default 10s.
+	// DialTimeout bounds connecting to a backend (Skipper's -timeout-backend). Default 10s.
 	DialTimeout time.Duration
 	// TLSHandshakeTimeout bounds the TLS handshake with an https backend. Default 10s.
 	TLSHandshakeTimeout time.Duration
@@ -17,12 +22,25 @@ type TransportOptions struct {
 	// was sent; when it passes the client gets 504. Default 60s, as Skipper's
 	// -response-header-timeout-backend. It does not limit a streaming response body.
 	ResponseHeaderTimeout time.Duration
+	// ExpectContinueTimeout is how long a request carrying "Expect: 100-continue" waits for the
+	// backend's 100 Continue before its body is sent anyway. Default 1s.
+	ExpectContinueTimeout time.Duration
 	// IdleConnsPerHost is how many idle keep-alive connections are kept to each backend.
 	// Default 64, as Skipper's -idle-conns-num; Go's own default of 2 would make a busy
 	// sidecar open and close a connection for most requests.
 	IdleConnsPerHost int
+	// MaxIdleConns caps the idle keep-alive connections to all backends together. Zero means no
+	// limit, as Skipper's -max-idle-connection-backend.
+	MaxIdleConns int
 	// IdleConnTimeout closes keep-alive connections unused for this long. Default 90s.
 	IdleConnTimeout time.Duration
+	// CloseIdleConnsPeriod is how often Run closes every idle connection, so that a backend whose
+	// DNS name moved is reached at its new address (Skipper's -close-idle-conns-period). Zero
+	// means never.
+	CloseIdleConnsPeriod time.Duration
+	// RootCAs verifies the certificates of https backends. If nil, the system roots are used.
+	// SystemRootsWith builds a pool of the system roots plus a CA bundle.
+	RootCAs *x509.CertPool
 }
 
 func (o TransportOptions) withDefaults() TransportOptions {
@@ -34,6 +52,7 @@ func (o TransportOptions) withDefaults() TransportOptions {
 	def(&o.DialTimeout, 10*time.Second)
 	def(&o.TLSHandshakeTimeout, 10*time.Second)
 	def(&o.ResponseHeaderTimeout, 60*time.Second)
+	def(&o.ExpectContinueTimeout, time.Second)
 	def(&o.IdleConnTimeout, 90*time.Second)
 	if o.IdleConnsPerHost <= 0 {
 		o.IdleConnsPerHost = 64
@@ -41,24 +60,107 @@ func (o TransportOptions) withDefaults() TransportOptions {
 	return o
 }
 
-// NewTransport returns the one http.Transport that carries every request to every backend, so
-// that keep-alive connections are pooled across routes.
+// Transport carries every request to every backend, so that keep-alive connections are pooled
+// across routes. It speaks HTTP/1.1 to http:// backends, HTTP/1.1 or HTTP/2 (as the backend's
+// TLS handshake offers) to https:// backends, and HTTP/2 with prior knowledge to h2c://
+// backends. It is safe for concurrent use.
 //
 // It never consults HTTP_PROXY and friends: a proxy that honoured them for its own backends
 // would loop through itself when a service points those variables at it. It asks for no
 // compression and unpacks nothing, so clients and backends negotiate encodings end to end.
-func NewTransport(opts TransportOptions) *http.Transport {
+type Transport struct {
+	http1     *http.Transport // http and https backends
+	h2c       *http.Transport // h2c backends: unencrypted HTTP/2 only
+	closeIdle time.Duration
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// NewTransport returns a Transport configured by opts.
+func NewTransport(opts TransportOptions) *Transport {
 	o := opts.withDefaults()
+	t := &Transport{http1: newHTTPTransport(o), h2c: newHTTPTransport(o), closeIdle: o.CloseIdleConnsPeriod}
+	t.http1.ForceAttemptHTTP2 = true // a custom dialer and TLS config would otherwise turn HTTP/2 off
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true) // and not HTTP1: the transport then uses HTTP/2 for http:// URLs
+	t.h2c.Protocols = &h2c
+	return t
+}
+
+func newHTTPTransport(o TransportOptions) *http.Transport {
 	dialer := &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}
+	var tlsConf *tls.Config
+	if o.RootCAs != nil {
+		tlsConf = &tls.Config{RootCAs: o.RootCAs}
+	}
 	return &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
+		TLSClientConfig:       tlsConf,
 		TLSHandshakeTimeout:   o.TLSHandshakeTimeout,
 		ResponseHeaderTimeout: o.ResponseHeaderTimeout,
-		ExpectContinueTimeout: time.Second,
+		ExpectContinueTimeout: o.ExpectContinueTimeout,
+		MaxIdleConns:          o.MaxIdleConns,
 		MaxIdleConnsPerHost:   o.IdleConnsPerHost,
 		IdleConnTimeout:       o.IdleConnTimeout,
 		DisableCompression:    true,
 	}
+}
+
+// RoundTrip sends one request. A request for an h2c:// URL goes out as http:// over HTTP/2 with
+// prior knowledge (RFC 9113 §3.3); every other scheme goes to the HTTP/1.1 transport.
+func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme != "h2c" {
+		return t.http1.RoundTrip(r)
+	}
+	out := r.WithContext(r.Context()) // a shallow copy: a RoundTripper must not change its request
+	u := *r.URL
+	u.Scheme = "http"
+	out.URL = &u
+	return t.h2c.RoundTrip(out)
+}
+
+// CloseIdleConnections closes the keep-alive connections that carry no request now.
+func (t *Transport) CloseIdleConnections() {
+	t.http1.CloseIdleConnections()
+	t.h2c.CloseIdleConnections()
+}
+
+// Run closes the idle connections every CloseIdleConnsPeriod until ctx is done; with no period
+// it only waits for ctx. It returns nil.
+func (t *Transport) Run(ctx context.Context) error {
+	if t.closeIdle <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	tick := time.NewTicker(t.closeIdle)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			t.CloseIdleConnections()
+		}
+	}
+}
+
+// SystemRootsWith returns the system's root certificates plus those in the PEM file caFile, for
+// backends whose certificates a private CA signed. An empty caFile returns the system roots.
+func SystemRootsWith(caFile string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool() // no system roots here: the bundle alone
+	}
+	if caFile == "" {
+		return pool, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading CA bundle: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", caFile)
+	}
+	return pool, nil
 }

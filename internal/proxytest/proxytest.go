@@ -5,6 +5,7 @@ package proxytest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,21 +27,32 @@ type Options struct {
 	CredentialsPaths []string
 	// Transport replaces the default backend transport options.
 	Transport proxy.TransportOptions
-	// CredentialsFailOpen is handed to the proxy.
+	// CredentialsFailOpen, PreserveHost, NormalizeHost and NoRouteStatus are handed to the proxy.
 	CredentialsFailOpen bool
+	PreserveHost        bool
+	NormalizeHost       bool
+	NoRouteStatus       int
+	// TLS serves HTTPS with a certificate for 127.0.0.1 and localhost, offering HTTP/2 and
+	// HTTP/1.1; Client trusts it.
+	TLS bool
+	// MaxHeaderBytes is the server's MaxHeaderBytes; zero means Go's default.
+	MaxHeaderBytes int
 }
 
-// Proxy is a running test proxy.
+// Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
+// framing is checked as in production.
 type Proxy struct {
 	*httptest.Server
-	Store  *secrets.Store
-	Router *routing.Router
-	log    *syncBuffer
-	client *http.Client // for Do: sends no Accept-Encoding of its own
+	Store     *secrets.Store
+	Router    *routing.Router
+	Handler   *proxy.Proxy
+	Transport *proxy.Transport
+	log       *syncBuffer
+	client    *http.Client // sends no Accept-Encoding of its own
 }
 
 // New starts a proxy serving routes, which must parse and compile without errors. Everything it
-// starts is stopped when the test ends.
+// starts is stopped when the test ends; the server's Close waits for the handlers to return.
 func New(t testing.TB, routes string, opts Options) *Proxy {
 	t.Helper()
 	logBuf := &syncBuffer{}
@@ -83,25 +95,48 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 	router := routing.NewRouter()
 	router.Swap(table)
 
+	transport := proxy.NewTransport(opts.Transport)
 	handler := proxy.New(proxy.Options{
 		Router:    router,
-		Transport: proxy.NewTransport(opts.Transport),
+		Transport: transport,
 		Log:       log,
 		AccessLog: logBuf,
 
 		CredentialsFailOpen: opts.CredentialsFailOpen,
+		PreserveHost:        opts.PreserveHost,
+		NormalizeHost:       opts.NormalizeHost,
+		NoRouteStatus:       opts.NoRouteStatus,
 	})
-	srv := httptest.NewServer(handler)
+	srv := httptest.NewUnstartedServer(handler)
+	srv.Config.MaxHeaderBytes = opts.MaxHeaderBytes
+	clientTransport := &http.Transport{DisableCompression: true}
+	lopts := proxy.ListenerOptions{MaxHeaderBytes: opts.MaxHeaderBytes}
+	if opts.TLS {
+		cert, pool := NewCert(t, "127.0.0.1", "localhost")
+		lopts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		clientTransport.TLSClientConfig = &tls.Config{RootCAs: pool}
+		clientTransport.ForceAttemptHTTP2 = true
+	}
+	srv.Listener = handler.Listener(srv.Listener, lopts)
+	srv.Start()
+	if opts.TLS {
+		srv.URL = "https://" + srv.Listener.Addr().String()
+	}
 	t.Cleanup(func() {
 		srv.Close()
+		transport.CloseIdleConnections()
 		cancel()
 		<-done
 		<-tokensDone
 	})
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	client := &http.Client{Transport: clientTransport}
 	t.Cleanup(client.CloseIdleConnections)
-	return &Proxy{Server: srv, Store: store, Router: router, log: logBuf, client: client}
+	return &Proxy{Server: srv, Store: store, Router: router, Handler: handler, Transport: transport, log: logBuf, client: client}
 }
+
+// Client returns a client for the proxy: it asks for no compression, and trusts the proxy's
+// certificate when Options.TLS is set.
+func (p *Proxy) Client() *http.Client { return p.client }
 
 // Log returns everything logged so far: the application log and the access log.
 func (p *Proxy) Log() string { return p.log.String() }

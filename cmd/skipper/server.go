@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/skipper-egress/skipper/internal/logging"
+	"github.com/skipper-egress/skipper/internal/proxy"
+	"github.com/skipper-egress/skipper/internal/tlsreload"
+	"github.com/skipper-egress/skipper/routing"
+)
+
+// drainTimeout bounds how long in-flight requests may take to finish after shutdown begins.
+const drainTimeout = 30 * time.Second
+
+// newTransport builds the backend transport from the command line.
+func newTransport(cfg Config) (*proxy.Transport, error) {
+	roots, err := proxy.SystemRootsWith(cfg.BackendCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("-backend-ca-file: %w", err)
+	}
+	return proxy.NewTransport(proxy.TransportOptions{
+		DialTimeout:           cfg.TimeoutBackend,
+		TLSHandshakeTimeout:   cfg.TLSTimeoutBackend,
+		ResponseHeaderTimeout: cfg.ResponseHeaderTimeoutBackend,
+		ExpectContinueTimeout: cfg.ExpectContinueTimeoutBackend,
+		IdleConnsPerHost:      cfg.IdleConnsNum,
+		MaxIdleConns:          cfg.MaxIdleConnsBackend,
+		CloseIdleConnsPeriod:  cfg.CloseIdleConnsPeriod,
+		RootCAs:               roots,
+	}), nil
+}
+
+// newProxy builds the request handler from the command line.
+func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, log logrus.FieldLogger, accessOut io.Writer) *proxy.Proxy {
+	opts := proxy.Options{
+		Router:              router,
+		Transport:           transport,
+		Log:                 log,
+		CredentialsFailOpen: cfg.CredentialsFailOpen,
+		PreserveHost:        cfg.ProxyPreserveHost,
+		NormalizeHost:       cfg.NormalizeHost,
+		NoRouteStatus:       cfg.DefaultHTTPStatus,
+	}
+	if !cfg.AccessLogDisabled {
+		opts.AccessLog = accessOut
+	}
+	return proxy.New(opts)
+}
+
+// newServer builds the HTTP server. It speaks HTTP/1.1, and HTTP/2 to clients that choose it
+// in a TLS handshake.
+func newServer(cfg Config, handler http.Handler, log *logrus.Logger) *http.Server {
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetHTTP2(true)
+	return &http.Server{
+		Handler:           handler,
+		Protocols:         &protocols,
+		ReadTimeout:       cfg.ReadTimeoutServer,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeoutServer,
+		WriteTimeout:      cfg.WriteTimeoutServer,
+		IdleTimeout:       cfg.IdleTimeoutServer,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          logging.StdLogger(log, logrus.WarnLevel),
+	}
+}
+
+// newCerts loads the -tls-cert and -tls-key pairs; nil when there are none.
+func newCerts(cfg Config, log logrus.FieldLogger) (*tlsreload.Reloader, error) {
+	if len(cfg.TLSCert) == 0 {
+		return nil, nil
+	}
+	certs, err := tlsreload.New(tlsreload.Options{CertFiles: cfg.TLSCert, KeyFiles: cfg.TLSKey, Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("-tls-cert: %w", err)
+	}
+	return certs, nil
+}
+
+// listen opens the listening socket, with TLS when certs is set. Request framing is checked on
+// every connection.
+func listen(cfg Config, p *proxy.Proxy, certs *tlsreload.Reloader) (net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.Address)
+	if err != nil {
+		return nil, err
+	}
+	opts := proxy.ListenerOptions{MaxHeaderBytes: cfg.MaxHeaderBytes, HandshakeTimeout: cfg.ReadHeaderTimeoutServer}
+	if certs != nil {
+		opts.TLS = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
+	}
+	return p.Listener(ln, opts), nil
+}
+
+// stopper shuts the server down on a signal.
+type stopper struct {
+	server *http.Server
+	// wait is how long to keep serving after SIGTERM before shutting down.
+	wait time.Duration
+	// onDrain is called first thing on a stop signal, to fail the readiness check.
+	onDrain func()
+	log     logrus.FieldLogger
+}
+
+// stop shuts the server down after sig: it calls onDrain, keeps serving for the wait (SIGTERM
+// only: SIGINT is someone at a terminal), stops accepting connections and waits up to
+// drainTimeout for in-flight requests to finish. Another signal from more at any point closes
+// every connection at once.
+func (s stopper) stop(sig os.Signal, more <-chan os.Signal) error {
+	s.onDrain()
+	if sig == syscall.SIGTERM && s.wait > 0 {
+		s.log.Infof("%s: draining, still serving for %s before shutting down", sig, s.wait)
+		timer := time.NewTimer(s.wait)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case again := <-more:
+			s.log.Warnf("%s again: closing all connections now", again)
+			return s.server.Close()
+		}
+	}
+	s.log.Info("Shutting down, waiting for in-flight requests")
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.server.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			s.log.WithError(err).Warn("Closing connections that did not finish in time")
+			return s.server.Close()
+		}
+		return nil
+	case again := <-more:
+		s.log.Warnf("%s again: closing all connections now", again)
+		cancel()
+		<-done
+		return s.server.Close()
+	}
+}

@@ -1,0 +1,363 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ListenerOptions configures Proxy.Listener.
+type ListenerOptions struct {
+	// TLS, when set, makes the listener terminate TLS with it. Clients that offer HTTP/2 in the
+	// handshake get it (NextProtos is set to h2 and http/1.1 when empty). If nil, connections
+	// are plain HTTP/1.1.
+	TLS *tls.Config
+	// HandshakeTimeout bounds a client's TLS handshake. Default 10s.
+	HandshakeTimeout time.Duration
+	// MaxHeaderBytes is the http.Server's MaxHeaderBytes; a request head much larger than it is
+	// refused with 431 before the server reads it. Zero means http.DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
+}
+
+// Listener wraps ln for serving p with an http.Server. Every HTTP/1.x connection it accepts is
+// checked request by request: a request head with ambiguous or malformed framing (both
+// Content-Length and Transfer-Encoding, a Transfer-Encoding other than chunked, conflicting or
+// malformed Content-Length, obs-fold) is answered 400 by p, never reaches a backend, and ends
+// the connection. Give the server no TLSConfig of its own when opts.TLS is set.
+func (p *Proxy) Listener(ln net.Listener, opts ListenerOptions) net.Listener {
+	maxHead := opts.MaxHeaderBytes
+	if maxHead <= 0 {
+		maxHead = http.DefaultMaxHeaderBytes
+	}
+	// Go's server reads at most MaxHeaderBytes+4096 for a head, plus what its 4 KiB buffer
+	// read ahead: a head larger than that is one it would refuse too.
+	g := &guard{nonce: p.nonce, maxHead: maxHead + 8192}
+	if opts.TLS == nil {
+		return &guardListener{Listener: ln, g: g}
+	}
+	conf := opts.TLS.Clone()
+	if len(conf.NextProtos) == 0 {
+		conf.NextProtos = []string{"h2", "http/1.1"}
+	}
+	timeout := opts.HandshakeTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	l := &tlsListener{
+		Listener: ln, conf: conf, timeout: timeout, g: g,
+		conns: make(chan net.Conn), errs: make(chan error), done: make(chan struct{}),
+	}
+	go l.acceptLoop()
+	return l
+}
+
+// guard holds what every checked connection of one listener shares.
+type guard struct {
+	nonce   string
+	maxHead int
+	bufs    sync.Pool // *[]byte of readBuffer bytes, lent to connections while they hold data
+}
+
+// readBuffer is the size of a connection's read buffer, and of its reads from the network.
+const readBuffer = 16 << 10
+
+// guardListener checks the plain connections it accepts.
+type guardListener struct {
+	net.Listener
+	g *guard
+}
+
+func (l *guardListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &guardConn{Conn: c, g: l.g}, nil
+}
+
+// guardConn hands the server the bytes of one connection, holding each request head back until
+// it is complete and checked. A refused head is replaced by a small request that carries the
+// listener's nonce, which the proxy answers with the refusal status; Go's server thus sends the
+// answer in order after any pipelined requests before it, and closes the connection.
+type guardConn struct {
+	net.Conn
+	g       *guard
+	f       framer
+	back    []byte // the buffer in lives in
+	in      []byte // read from the network, not yet handed to the server
+	ready   int    // in[:ready] may be handed over
+	scanned int    // in[:scanned] has been looked at
+	heads   int    // request heads checked and handed over
+	err     error  // once set, every Read returns it
+}
+
+func (c *guardConn) Read(p []byte) (int, error) {
+	for c.ready == 0 {
+		if c.err != nil {
+			return 0, c.err
+		}
+		if c.f.state == stPass && len(c.in) == 0 {
+			return c.Conn.Read(p) // a tunnel: nothing left to follow
+		}
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.in[:c.ready])
+	c.in = c.in[n:]
+	c.ready -= n
+	c.scanned -= n
+	if len(c.in) == 0 && (c.f.state == stHead || c.f.state == stPass) {
+		c.release() // between requests: an idle keep-alive connection holds no buffer
+	}
+	return n, nil
+}
+
+func (c *guardConn) release() {
+	if b := c.back; b != nil && cap(b) == readBuffer {
+		c.g.bufs.Put(&b)
+	}
+	c.back, c.in, c.ready, c.scanned = nil, nil, 0, 0
+}
+
+// CloseWrite lets Go's server half-close the connection before closing it, so that a client
+// still sending is not answered with a reset that could swallow the response.
+func (c *guardConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// fill reads once from the network and scans what came.
+func (c *guardConn) fill() error {
+	if c.f.state == stRejected {
+		// Discard whatever the client still sends until the server closes the connection, or
+		// a deadline the server set interrupts the read.
+		var scratch [512]byte
+		_, err := c.Conn.Read(scratch[:])
+		return err
+	}
+	if c.back == nil {
+		if b, ok := c.g.bufs.Get().(*[]byte); ok {
+			c.back = *b
+		} else {
+			c.back = make([]byte, readBuffer)
+		}
+		c.in = c.back[:0]
+	}
+	if cap(c.in)-len(c.in) < 4096 {
+		if len(c.in)+8192 > len(c.back) {
+			c.back = make([]byte, 2*(len(c.in)+4096)) // a large head; not returned to the pool
+		}
+		c.in = c.back[:copy(c.back, c.in)] // copy allows the overlap
+	}
+	n, err := c.Conn.Read(c.in[len(c.in):cap(c.in)])
+	c.in = c.in[:len(c.in)+n]
+	c.scan()
+	if c.ready > 0 {
+		return nil // hand over what is ready; a read error will show again next time
+	}
+	return err
+}
+
+// scan advances over c.in[c.scanned:], extending c.ready over every byte the server may have.
+func (c *guardConn) scan() {
+	for c.scanned < len(c.in) && c.err == nil {
+		switch c.f.state {
+		case stHead:
+			if !c.scanHead() {
+				return
+			}
+		case stPass:
+			c.scanned = len(c.in)
+			c.ready = c.scanned
+		case stRejected:
+			c.in = c.in[:c.ready] // everything after the refused head is dropped
+			c.scanned = c.ready
+			return
+		default:
+			n, err := c.f.bodyBytes(c.in[c.scanned:])
+			c.scanned += n
+			if err != nil {
+				c.err = err
+				c.scanned -= n
+				return
+			}
+			c.ready = c.scanned
+		}
+	}
+}
+
+// scanHead looks for the end of the head starting at c.in[c.ready:] and checks it. It reports
+// whether scanning may go on.
+func (c *guardConn) scanHead() bool {
+	if c.f.afterPOST && c.scanned == c.ready {
+		// Go tolerates up to four stray CR/LF bytes after a POST body (RFC 9112 §2.2).
+		for c.f.skipped < 4 && c.scanned < len(c.in) && (c.in[c.scanned] == '\r' || c.in[c.scanned] == '\n') {
+			c.scanned++
+			c.f.skipped++
+			c.ready = c.scanned
+		}
+		if c.scanned == len(c.in) {
+			return false
+		}
+		c.f.afterPOST = false // the head starts here
+	}
+	head := c.in[c.ready:]
+	end := headEnd(head, c.scanned-c.ready-3)
+	if end < 0 {
+		c.scanned = len(c.in)
+		if len(head) > c.g.maxHead {
+			c.reject(headVerdict{reject: "request header too large", status: http.StatusRequestHeaderFieldsTooLarge})
+			return false
+		}
+		return false
+	}
+	v := checkHead(head[:end])
+	if v.reject != "" {
+		c.reject(v)
+		return false
+	}
+	c.scanned = c.ready + end
+	c.ready = c.scanned
+	c.heads++
+	c.f.afterPOST, c.f.skipped = v.post, 0 // for the next head
+	c.f.next = stHead
+	if v.pass {
+		c.f.next = stPass
+	}
+	c.f.state, c.f.remaining = v.body, v.length
+	if v.body == stHead {
+		c.f.state = c.f.next
+	}
+	return true
+}
+
+// reject replaces the head at c.in[c.ready:] and everything after it with a request that tells
+// the proxy to refuse it, and stops reading from the client.
+func (c *guardConn) reject(v headVerdict) {
+	line := v.line
+	method, target, _ := strings.Cut(line, " ")
+	target, _, _ = strings.Cut(target, " ")
+	if !isToken(method) || !isPrintable(target) {
+		method, target = "GET", "/"
+	}
+	host := v.hostHdr
+	if !isPrintable(host) {
+		host = ""
+	}
+	var b strings.Builder
+	b.WriteString(method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n")
+	b.WriteString(framingHeader + ": " + c.g.nonce + " " + strconv.Itoa(v.status) + " " + v.reject + "\r\n\r\n")
+	c.in = append(c.in[:c.ready], b.String()...)
+	c.ready = len(c.in)
+	c.scanned = c.ready
+	c.f.state = stRejected
+}
+
+// isPrintable reports whether s is visible ASCII without spaces, safe to put in a request line.
+func isPrintable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// tlsListener terminates TLS itself, so that HTTP/1.1 connections can be checked like plain
+// ones: the server then sees them as plain connections. Connections that chose HTTP/2 in the
+// handshake go to the server as *tls.Conn, whose framing has no such ambiguity. Handshakes run
+// in their own goroutines, so a slow client never holds up Accept.
+type tlsListener struct {
+	net.Listener
+	conf    *tls.Config
+	timeout time.Duration
+	g       *guard
+
+	conns     chan net.Conn
+	errs      chan error
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *tlsListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case err := <-l.errs:
+		return nil, err
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *tlsListener) Close() error {
+	err := net.ErrClosed
+	l.closeOnce.Do(func() {
+		close(l.done)
+		err = l.Listener.Close()
+	})
+	return err
+}
+
+// acceptLoop accepts connections and starts their handshakes until the listener is closed. It
+// hands accept errors to Accept one at a time, so the server's back-off on temporary errors
+// paces it.
+func (l *tlsListener) acceptLoop() {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			select {
+			case l.errs <- err:
+			case <-l.done:
+				return
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		go l.handshake(c)
+	}
+}
+
+// handshake runs one TLS handshake and hands the connection to Accept.
+func (l *tlsListener) handshake(raw net.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), l.timeout)
+	defer cancel()
+	tc := tls.Server(raw, l.conf)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) && rh.Conn != nil && looksLikeHTTP(rh.RecordHeader[:]) {
+			// As Go's server does for a plain request on a TLS port.
+			_, _ = rh.Conn.Write([]byte("HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"))
+		}
+		raw.Close()
+		return
+	}
+	var c net.Conn = tc
+	if tc.ConnectionState().NegotiatedProtocol != "h2" {
+		c = &guardConn{Conn: tc, g: l.g}
+	}
+	select {
+	case l.conns <- c:
+	case <-l.done:
+		c.Close()
+	}
+}
+
+func looksLikeHTTP(hdr []byte) bool {
+	switch string(hdr) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO":
+		return true
+	}
+	return false
+}
