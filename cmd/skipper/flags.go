@@ -25,7 +25,10 @@ type Config struct {
 	CredentialsUpdateInterval time.Duration
 	CredentialsFailOpen       bool
 	ApplicationLogLevel       string
+	ApplicationLogJSON        bool
 	AccessLogDisabled         bool
+	AccessLogJSON             bool
+	SupportListener           string
 	CheckRoutes               bool
 	Version                   bool
 	Help                      bool
@@ -74,7 +77,11 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 		"forward a request whose credential is unavailable without it, as Skipper does, instead of answering 503")
 	fs.StringVar(&cfg.ApplicationLogLevel, "application-log-level", "INFO",
 		"log level of the application log: PANIC, FATAL, ERROR, WARN, INFO, DEBUG or TRACE")
+	fs.BoolVar(&cfg.ApplicationLogJSON, "application-log-json-enabled", false, "write the application log as JSON")
 	fs.BoolVar(&cfg.AccessLogDisabled, "access-log-disabled", false, "turn the access log off")
+	fs.BoolVar(&cfg.AccessLogJSON, "access-log-json-enabled", false, "write the access log as JSON")
+	fs.StringVar(&cfg.SupportListener, "support-listener", ":9911",
+		"address of the listener for /metrics, /healthz, /ready and /routes; empty turns it off")
 	addServerFlags(fs, cfg)
 	addBackendFlags(fs, cfg)
 	fs.BoolVar(&cfg.CheckRoutes, "check-routes", false,

@@ -19,7 +19,10 @@ import (
 
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/internal/logging"
+	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/internal/routesrc"
+	"github.com/skipper-egress/skipper/internal/sdnotify"
+	"github.com/skipper-egress/skipper/internal/support"
 	"github.com/skipper-egress/skipper/routing"
 	"github.com/skipper-egress/skipper/secrets"
 )
@@ -60,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 
-	log, err := logging.New(logging.Options{Out: stderr, Level: cfg.ApplicationLogLevel})
+	log, err := logging.New(logging.Options{Out: stderr, Level: cfg.ApplicationLogLevel, JSON: cfg.ApplicationLogJSON})
 	if err != nil { // Validate has checked the level; this is for completeness
 		fmt.Fprintf(stderr, "skipper: %s\n", err)
 		return exitUsage
@@ -101,6 +104,11 @@ func serve(stop <-chan os.Signal, cfg Config, log *logrus.Logger, accessOut io.W
 	if err != nil {
 		return err
 	}
+	m := metrics.New()
+	if err := m.RegisterSecrets(store); err != nil {
+		return err
+	}
+	var state support.State
 	router := routing.NewRouter()
 	routes, err := routesrc.New(routesrc.Options{
 		Inline:       cfg.InlineRoutes,
@@ -109,11 +117,7 @@ func serve(stop <-chan os.Signal, cfg Config, log *logrus.Logger, accessOut io.W
 		Filters:      registry,
 		Router:       router,
 		Log:          log,
-		Report: func(r routesrc.Result) {
-			if r.Table != nil {
-				warnUncoveredSecrets(r.Table, store, log)
-			}
-		},
+		Report:       func(r routesrc.Result) { routesLoaded(r, m, &state, store, log) },
 	})
 	if err != nil {
 		return err
@@ -126,14 +130,21 @@ func serve(stop <-chan os.Signal, cfg Config, log *logrus.Logger, accessOut io.W
 	if err != nil {
 		return err
 	}
-	handler := newProxy(cfg, router, transport, log, accessOut)
+	handler := newProxy(cfg, router, transport, m, log, accessOut)
 	server := newServer(cfg, handler, log)
 	ln, err := listen(cfg, handler, certs)
 	if err != nil {
 		return err
 	}
-	// onDrain is where shutdown will turn /ready to failing; nothing to do yet.
-	onDrain := func() {}
+	supportLn, err := listenSupport(cfg, m, router, &state, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	onDrain := func() {
+		state.SetDraining()
+		notify(log, sdnotify.Stopping)
+	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -150,10 +161,20 @@ func serve(stop <-chan os.Signal, cfg Config, log *logrus.Logger, accessOut io.W
 	})
 	wg.Go(func() { routes.Run(runCtx) })    //nolint:errcheck // returns nil when runCtx is done
 	wg.Go(func() { transport.Run(runCtx) }) //nolint:errcheck // returns nil when runCtx is done
-	reload := func() { routes.Reload(); store.Refresh() }
+	if supportLn != nil {
+		wg.Go(func() { serveSupport(runCtx, supportLn, log) })
+	}
+	reload := func() {
+		notify(log, sdnotify.Reloading)
+		routes.Reload()
+		store.Refresh()
+		if certs != nil {
+			certs.Reload() //nolint:errcheck // Reload logs what failed
+		}
+		notify(log, sdnotify.Ready)
+	}
 	if certs != nil {
-		wg.Go(func() { certs.Run(runCtx) })                                  //nolint:errcheck // returns nil when runCtx is done
-		reload = func() { routes.Reload(); store.Refresh(); certs.Reload() } //nolint:errcheck // Reload logs
+		wg.Go(func() { certs.Run(runCtx) }) //nolint:errcheck // returns nil when runCtx is done
 	}
 	// Registered before skipper says it listens, so that an early SIGHUP reloads instead of
 	// killing it, SIGHUP's default.
@@ -166,6 +187,7 @@ func serve(stop <-chan os.Signal, cfg Config, log *logrus.Logger, accessOut io.W
 	log.Infof("Listening on %s", ln.Addr())
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(ln) }()
+	notify(log, sdnotify.Ready)
 	select {
 	case err := <-serveErr:
 		return err

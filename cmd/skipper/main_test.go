@@ -49,19 +49,27 @@ type process struct {
 	done    chan struct{}
 	stopped bool // the test stops it itself; cleanup only makes sure it is gone
 
-	mu  sync.Mutex
-	log strings.Builder // everything it wrote to stderr
+	mu      sync.Mutex
+	log     strings.Builder // everything it wrote to stderr
+	support string          // where the support listener listens, once logged
 }
 
-var listeningLine = regexp.MustCompile(`Listening on (\S+?)"?$`)
+var (
+	// The address ends where a quote or blank does, in text and JSON logs alike.
+	listeningLine = regexp.MustCompile(`Listening on ([^\s"\\]+)`)
+	supportLine   = regexp.MustCompile(`Support listener on ([^\s"\\]+)`)
+)
 
-// start runs skipper with args and waits until it listens. Unless args choose an address, it
-// listens on a free loopback port. The process is stopped with SIGTERM when the test ends, and
+// start runs skipper with args and waits until it listens. Unless args choose addresses, it
+// listens, and serves its support listener, on free loopback ports. The process is stopped with SIGTERM when the test ends, and
 // the test fails if it does not exit 0 or if its log holds the canary.
 func start(t *testing.T, args ...string) *process {
 	t.Helper()
-	if !hasAddress(args) {
+	if !hasFlag(args, "address") {
 		args = append(args, "-address=127.0.0.1:0")
+	}
+	if !hasFlag(args, "support-listener") {
+		args = append(args, "-support-listener=127.0.0.1:0")
 	}
 	p := &process{cmd: exec.Command(binary, args...), done: make(chan struct{})}
 	stderr, err := p.cmd.StderrPipe()
@@ -93,9 +101,10 @@ func start(t *testing.T, args ...string) *process {
 	return p
 }
 
-func hasAddress(args []string) bool {
+// hasFlag reports whether args set the flag name.
+func hasFlag(args []string, name string) bool {
 	for _, a := range args {
-		if strings.HasPrefix(strings.TrimLeft(a, "-"), "address") {
+		if n, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); n == name {
 			return true
 		}
 	}
@@ -109,6 +118,11 @@ func (p *process) readLog(r io.Reader, addr chan<- string) {
 		p.mu.Lock()
 		p.log.WriteString(line + "\n")
 		p.mu.Unlock()
+		if m := supportLine.FindStringSubmatch(line); m != nil {
+			p.mu.Lock()
+			p.support = m[1]
+			p.mu.Unlock()
+		}
 		if m := listeningLine.FindStringSubmatch(line); m != nil {
 			select {
 			case addr <- m[1]:

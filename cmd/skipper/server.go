@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/internal/logging"
+	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/tlsreload"
 	"github.com/skipper-egress/skipper/routing"
@@ -41,7 +42,7 @@ func newTransport(cfg Config) (*proxy.Transport, error) {
 }
 
 // newProxy builds the request handler from the command line.
-func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, log logrus.FieldLogger, accessOut io.Writer) *proxy.Proxy {
+func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer) *proxy.Proxy {
 	opts := proxy.Options{
 		Router:              router,
 		Transport:           transport,
@@ -50,6 +51,8 @@ func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, l
 		PreserveHost:        cfg.ProxyPreserveHost,
 		NormalizeHost:       cfg.NormalizeHost,
 		NoRouteStatus:       cfg.DefaultHTTPStatus,
+		Metrics:             m,
+		AccessLogJSON:       cfg.AccessLogJSON,
 	}
 	if !cfg.AccessLogDisabled {
 		opts.AccessLog = accessOut

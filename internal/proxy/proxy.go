@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/routing"
 )
 
@@ -60,6 +61,12 @@ type Options struct {
 	// client can never stand in for the route's credential. Off by default; for the few whose
 	// backends accept anonymous calls and who prefer degraded answers to none.
 	CredentialsFailOpen bool
+	// Metrics records requests, backend calls and credential injections. If nil, nothing is
+	// recorded.
+	Metrics metrics.Recorder
+	// AccessLogJSON writes the access log as one JSON object per line instead of Skipper's
+	// text format.
+	AccessLogJSON bool
 	// Now returns the current time. If nil, time.Now is used.
 	Now func() time.Time
 }
@@ -71,6 +78,7 @@ type Proxy struct {
 	transport http.RoundTripper
 	log       logrus.FieldLogger
 	access    *accessLog
+	metrics   metrics.Recorder
 	failOpen  bool
 	preserve  bool
 	normalize bool
@@ -97,6 +105,7 @@ func New(opts Options) *Proxy {
 		normalize: opts.NormalizeHost,
 		noRoute:   opts.NoRouteStatus,
 		now:       opts.Now,
+		metrics:   opts.Metrics,
 		nonce:     rand.Text(),
 	}
 	if p.noRoute == 0 {
@@ -110,11 +119,14 @@ func New(opts Options) *Proxy {
 		l.SetOutput(io.Discard)
 		p.log = l
 	}
+	if p.metrics == nil {
+		p.metrics = metrics.Nop{}
+	}
 	if p.now == nil {
 		p.now = time.Now
 	}
 	if opts.AccessLog != nil {
-		p.access = newAccessLog(opts.AccessLog)
+		p.access = newAccessLog(opts.AccessLog, opts.AccessLogJSON)
 	}
 	p.bufs.New = func() any { b := make([]byte, 32*1024); return &b }
 	return p
@@ -146,7 +158,18 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Host = normalizeHost(r.Host)
 	}
 	route := p.router.Match(r)
+	p.metrics.RequestStarted()
+	defer p.recordRequest(r, rw, route, start)
 	p.serve(rw, r, route)
+}
+
+// recordRequest records a finished request in the metrics.
+func (p *Proxy) recordRequest(r *http.Request, w *responseRecorder, route *routing.Route, start time.Time) {
+	id := metrics.NoRoute
+	if route != nil {
+		id = route.ID
+	}
+	p.metrics.RequestDone(id, r.Method, w.status, p.now().Sub(start))
 }
 
 func (p *Proxy) logAccess(r *http.Request, w *responseRecorder, start time.Time) {
@@ -217,8 +240,10 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 		}
 	}
 
-	for _, f := range route.Filters {
-		if err := f.Request(out); err != nil {
+	for i, f := range route.Filters {
+		err := f.Request(out)
+		p.recordInjection(route, i, f, err)
+		if err != nil {
 			if p.failOpen && errors.Is(err, filters.ErrCredentialUnavailable) {
 				p.warnCredential(route, r, err, "credential unavailable, forwarding without it (fail-open)")
 				continue
@@ -244,7 +269,13 @@ var errUnsupportedBackend = errors.New("unsupported backend")
 // forward sends out, already aimed at the route's backend, and copies the response to w. proto
 // is the protocol the client asked to upgrade to, if any.
 func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string) {
+	sent := p.now()
 	res, err := p.transport.RoundTrip(out)
+	if err == nil {
+		p.metrics.BackendDone(route.ID, p.now().Sub(sent))
+	} else if r.Context().Err() == nil {
+		p.metrics.BackendError(route.ID, metrics.BackendErrorKind(err))
+	}
 	if err != nil {
 		if r.Context().Err() != nil {
 			// The client went away; there is nobody to answer.
@@ -339,6 +370,20 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 	}
 	p.log.WithFields(fields).Error("request failed")
 	http.Error(w, http.StatusText(code), code)
+}
+
+// recordInjection counts the outcome of a credential filter, the i-th of route; other filters
+// are not counted.
+func (p *Proxy) recordInjection(route *routing.Route, i int, f filters.Filter, err error) {
+	if _, ok := f.(filters.SecretUser); !ok {
+		return
+	}
+	name := route.Def.Filters[i].Name // Compile builds Filters from Def.Filters, one for one
+	if err != nil {
+		p.metrics.InjectionFailed(name, metrics.FailureReason(err))
+		return
+	}
+	p.metrics.Injection(name)
 }
 
 // warnCredential logs that route's credential is unavailable, at most once per
