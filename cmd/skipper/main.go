@@ -11,20 +11,12 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/pflag"
 
-	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/internal/logging"
-	"github.com/skipper-egress/skipper/internal/metrics"
-	"github.com/skipper-egress/skipper/internal/routesrc"
-	"github.com/skipper-egress/skipper/internal/sdnotify"
-	"github.com/skipper-egress/skipper/internal/support"
-	"github.com/skipper-egress/skipper/routing"
-	"github.com/skipper-egress/skipper/secrets"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -77,123 +69,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(stop)
-	if err := serve(stop, cfg, log, stderr); err != nil {
+	err = func() error {
+		a, err := newApp(cfg, log, stderr)
+		if err != nil {
+			return err
+		}
+		return a.run(stop)
+	}()
+	if err != nil {
 		// Plain text rather than a log line: these errors quote route text, which a log
 		// formatter would escape beyond recognition.
 		fmt.Fprintf(stderr, "skipper: %v\n", err)
 		return exitError
 	}
 	return exitOK
-}
-
-// serve wires the components together and runs them until a signal on stop.
-func serve(stop <-chan os.Signal, cfg Config, log *logrus.Logger, accessOut io.Writer) error {
-	store, err := secrets.NewStore(secrets.Options{
-		Paths:          cfg.CredentialsPaths,
-		UpdateInterval: cfg.CredentialsUpdateInterval,
-		Log:            log,
-	})
-	if err != nil {
-		return fmt.Errorf("credentials: %w", err)
-	}
-	tokens, err := filters.NewTokenManager(filters.TokenManagerOptions{Secrets: store, Log: log})
-	if err != nil {
-		return err
-	}
-	registry, err := filters.NewRegistry(filters.Builtins(store, tokens)...)
-	if err != nil {
-		return err
-	}
-	m := metrics.New()
-	if err := m.RegisterSecrets(store); err != nil {
-		return err
-	}
-	var state support.State
-	router := routing.NewRouter()
-	routes, err := routesrc.New(routesrc.Options{
-		Inline:       cfg.InlineRoutes,
-		File:         cfg.RoutesFile,
-		PollInterval: cfg.SourcePollTimeout,
-		Filters:      registry,
-		Router:       router,
-		Log:          log,
-		Report:       func(r routesrc.Result) { routesLoaded(r, m, &state, store, log) },
-	})
-	if err != nil {
-		return err
-	}
-	transport, err := newTransport(cfg)
-	if err != nil {
-		return err
-	}
-	certs, err := newCerts(cfg, log)
-	if err != nil {
-		return err
-	}
-	handler := newProxy(cfg, router, transport, m, log, accessOut)
-	server := newServer(cfg, handler, log)
-	ln, err := listen(cfg, handler, certs)
-	if err != nil {
-		return err
-	}
-	supportLn, err := listenSupport(cfg, m, router, &state, log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	onDrain := func() {
-		state.SetDraining()
-		notify(log, sdnotify.Stopping)
-	}
-
-	runCtx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
-	wg.Go(func() {
-		if err := store.Run(runCtx); err != nil {
-			log.WithError(err).Error("credentials watcher stopped")
-		}
-	})
-	wg.Go(func() {
-		if err := tokens.Run(runCtx); err != nil {
-			log.WithError(err).Error("OAuth2 token manager stopped")
-		}
-	})
-	wg.Go(func() { routes.Run(runCtx) })    //nolint:errcheck // returns nil when runCtx is done
-	wg.Go(func() { transport.Run(runCtx) }) //nolint:errcheck // returns nil when runCtx is done
-	if supportLn != nil {
-		wg.Go(func() { serveSupport(runCtx, supportLn, log) })
-	}
-	reload := func() {
-		notify(log, sdnotify.Reloading)
-		routes.Reload()
-		store.Refresh()
-		if certs != nil {
-			certs.Reload() //nolint:errcheck // Reload logs what failed
-		}
-		notify(log, sdnotify.Ready)
-	}
-	if certs != nil {
-		wg.Go(func() { certs.Run(runCtx) }) //nolint:errcheck // returns nil when runCtx is done
-	}
-	// Registered before skipper says it listens, so that an early SIGHUP reloads instead of
-	// killing it, SIGHUP's default.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	wg.Go(func() { reloadOnHangup(runCtx, hup, reload, log) })
-
-	// Logged once everything is in place: tests and supervisors take this line as readiness.
-	log.Infof("Listening on %s", ln.Addr())
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- server.Serve(ln) }()
-	notify(log, sdnotify.Ready)
-	select {
-	case err := <-serveErr:
-		return err
-	case sig := <-stop:
-		return stopper{server: server, wait: cfg.WaitForHealthcheckInterval, onDrain: onDrain, log: log}.stop(sig, stop)
-	}
 }
 
 // reloadOnHangup calls reload on every SIGHUP until ctx is done: the routes file, the

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/internal/metrics"
+	"github.com/skipper-egress/skipper/internal/proxy"
+	"github.com/skipper-egress/skipper/internal/routesrc"
+	"github.com/skipper-egress/skipper/internal/sdnotify"
+	"github.com/skipper-egress/skipper/internal/support"
+	"github.com/skipper-egress/skipper/internal/tlsreload"
+	"github.com/skipper-egress/skipper/routing"
+	"github.com/skipper-egress/skipper/secrets"
+)
+
+// app is skipper assembled from its command line: every component built and both listeners
+// open, nothing running yet.
+type app struct {
+	cfg Config
+	log *logrus.Logger
+
+	store     *secrets.Store
+	tokens    *filters.TokenManager
+	routes    *routesrc.Loader
+	transport *proxy.Transport
+	certs     *tlsreload.Reloader // nil without -tls-cert
+	server    *http.Server
+	ln        net.Listener
+	support   *supportListener // nil when -support-listener is empty
+	state     support.State
+}
+
+// newApp builds every component in dependency order: secrets, filters, routes, then the proxy
+// and its listeners. On error nothing is left open.
+func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+	var err error
+	a.store, err = secrets.NewStore(secrets.Options{
+		Paths:          cfg.CredentialsPaths,
+		UpdateInterval: cfg.CredentialsUpdateInterval,
+		Log:            log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	if a.tokens, err = filters.NewTokenManager(filters.TokenManagerOptions{Secrets: a.store, Log: log}); err != nil {
+		return nil, err
+	}
+	registry, err := filters.NewRegistry(filters.Builtins(a.store, a.tokens)...)
+	if err != nil {
+		return nil, err
+	}
+	m := metrics.New()
+	if err := m.RegisterSecrets(a.store); err != nil {
+		return nil, err
+	}
+	router := routing.NewRouter()
+	a.routes, err = routesrc.New(routesrc.Options{
+		Inline:       cfg.InlineRoutes,
+		File:         cfg.RoutesFile,
+		PollInterval: cfg.SourcePollTimeout,
+		Filters:      registry,
+		Router:       router,
+		Log:          log,
+		Report:       func(r routesrc.Result) { routesLoaded(r, m, &a.state, a.store, log) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if a.transport, err = newTransport(cfg); err != nil {
+		return nil, err
+	}
+	if a.certs, err = newCerts(cfg, log); err != nil {
+		return nil, err
+	}
+	handler := newProxy(cfg, router, a.transport, m, log, accessOut)
+	a.server = newServer(cfg, handler, log)
+	if a.ln, err = listen(cfg, handler, a.certs); err != nil {
+		return nil, err
+	}
+	if a.support, err = listenSupport(cfg, m, router, &a.state, log); err != nil {
+		a.ln.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// run starts the background components, serves until a signal arrives on stop, and shuts down.
+// It returns once everything it started has stopped.
+func (a *app) run(stop <-chan os.Signal) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	a.background(ctx, &wg)
+
+	// Logged once everything is in place: tests and supervisors take this line as readiness.
+	a.log.Infof("Listening on %s", a.ln.Addr())
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- a.server.Serve(a.ln) }()
+	notify(a.log, sdnotify.Ready)
+	select {
+	case err := <-serveErr:
+		return err
+	case sig := <-stop:
+		return stopper{server: a.server, wait: a.cfg.WaitForHealthcheckInterval, onDrain: a.drain, log: a.log}.stop(sig, stop)
+	}
+}
+
+// background starts, on wg, every component that works while skipper serves: the watchers of
+// secrets, tokens, routes and certificates, the transport's idle-connection sweeper, the
+// support listener and the SIGHUP handler.
+func (a *app) background(ctx context.Context, wg *sync.WaitGroup) {
+	logStopped := func(what string, err error) {
+		if err != nil {
+			a.log.WithError(err).Errorf("%s stopped", what)
+		}
+	}
+	wg.Go(func() { logStopped("Credentials watcher", a.store.Run(ctx)) })
+	wg.Go(func() { logStopped("OAuth2 token manager", a.tokens.Run(ctx)) })
+	wg.Go(func() { logStopped("Routes watcher", a.routes.Run(ctx)) })
+	wg.Go(func() { logStopped("Backend transport", a.transport.Run(ctx)) })
+	if a.certs != nil {
+		wg.Go(func() { logStopped("Certificate watcher", a.certs.Run(ctx)) })
+	}
+	if a.support != nil {
+		wg.Go(func() { serveSupport(ctx, a.support, a.log) })
+	}
+	// Registered before skipper says it listens, so that an early SIGHUP reloads instead of
+	// killing it, SIGHUP's default.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	wg.Go(func() {
+		defer signal.Stop(hup)
+		reloadOnHangup(ctx, hup, a.reload, a.log)
+	})
+}
+
+// reload re-reads the routes file, the credentials and the TLS certificates.
+func (a *app) reload() {
+	notify(a.log, sdnotify.Reloading)
+	a.routes.Reload()
+	a.store.Refresh()
+	if a.certs != nil {
+		a.certs.Reload() //nolint:errcheck // Reload logs what failed
+	}
+	notify(a.log, sdnotify.Ready)
+}
+
+// drain is the first thing a stop signal does: /ready fails, and systemd hears we are stopping.
+func (a *app) drain() {
+	a.state.SetDraining()
+	notify(a.log, sdnotify.Stopping)
+}
