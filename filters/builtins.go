@@ -11,6 +11,17 @@ func Builtins(src SecretSource, tokens *TokenManager) []Spec {
 		NewBasicAuthFromSecret(src),
 		NewSetRequestHeader(),
 		NewDropRequestHeader(),
+		NewAppendRequestHeader(),
+		NewCopyRequestHeader(),
+		NewSetResponseHeader(),
+		NewAppendResponseHeader(),
+		NewDropResponseHeader(),
+		NewCopyResponseHeader(),
+		NewSetPath(),
+		NewModPath(),
+		NewSetQuery(),
+		NewDropQuery(),
+		NewComment(),
 	}
 	if tokens != nil {
 		specs = append(specs, NewOAuth2ClientCredentials(tokens))

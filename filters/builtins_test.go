@@ -17,6 +17,10 @@ func TestBuiltins(t *testing.T) {
 	base := []string{
 		filters.BasicAuthFromSecretName, filters.BearerInjectorName, filters.DropRequestHeaderName,
 		filters.SetRequestHeaderName, filters.SetRequestHeaderFromSecretName,
+		filters.AppendRequestHeaderName, filters.CopyRequestHeaderName, filters.SetResponseHeaderName,
+		filters.AppendResponseHeaderName, filters.DropResponseHeaderName, filters.CopyResponseHeaderName,
+		filters.SetPathName, filters.ModPathName, filters.SetQueryName, filters.DropQueryName,
+		filters.CommentName,
 	}
 	tests := []struct {
 		name   string

@@ -1,9 +1,6 @@
 package filters
 
-import (
-	"net/http"
-	"strings"
-)
+import "net/http"
 
 // SetRequestHeaderName is the route name of the filter that sets a request header to a fixed
 // value.
@@ -13,10 +10,7 @@ const headerHost = "Host"
 
 type setHeaderSpec struct{}
 
-type setHeaderFilter struct {
-	header string // canonical
-	value  string
-}
+type setHeaderFilter struct{ headerValue }
 
 var (
 	_ Spec   = (*setHeaderSpec)(nil)
@@ -31,36 +25,35 @@ var (
 // The proxy must therefore choose the outgoing Host (the backend's, or the client's under
 // preserveHost) before it runs the request filters, so that this filter can override it.
 //
-// The value is taken literally and may not contain control characters; a Host value must also
-// be non-empty and contain no spaces. Skipper's ${...} placeholders are not expanded yet.
+// The value may hold Skipper's placeholders, such as ${request.header.X-Team} or
+// ${request.query.id}, expanded per request; if one of them resolves to nothing, or the result
+// could not be sent (a control character, or for Host a space or nothing), the header is left
+// as it is. ${name} placeholders for path parameters are not supported and stay literal. The
+// route text may not contain control characters; a literal Host value must also be non-empty
+// and contain no spaces.
 func NewSetRequestHeader() Spec { return &setHeaderSpec{} }
 
 func (*setHeaderSpec) Name() string { return SetRequestHeaderName }
 
 func (*setHeaderSpec) Create(args []any) (Filter, error) {
-	const name = SetRequestHeaderName
-	a, err := stringArgs(name, args, 2, "header name", "header value")
+	hv, err := newHeaderValue(SetRequestHeaderName, args, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkHeaderName(name, 1, a[0]); err != nil {
-		return nil, err
-	}
-	if err := checkHeaderText(name, 2, "header value", a[1]); err != nil {
-		return nil, err
-	}
-	header := http.CanonicalHeaderKey(a[0])
-	if header == headerHost && (a[1] == "" || strings.ContainsAny(a[1], " \t")) {
-		return nil, argsErrorf("%s: argument 2 (header value) must be a host without spaces for Host", name)
-	}
-	return &setHeaderFilter{header: header, value: a[1]}, nil
+	return &setHeaderFilter{hv}, nil
 }
 
 func (f *setHeaderFilter) Request(r *http.Request) error {
-	if f.header == headerHost {
-		r.Host = f.value
+	v, ok := f.resolve(r, nil)
+	if !ok {
 		return nil
 	}
-	setHeader(r, f.header, f.value)
+	if f.header == headerHost {
+		if validHost(v) {
+			r.Host = v
+		}
+		return nil
+	}
+	setHeader(r, f.header, v)
 	return nil
 }

@@ -1,0 +1,43 @@
+package filters
+
+import "net/http"
+
+// DropResponseHeaderName is the route name of the filter that removes a response header.
+const DropResponseHeaderName = "dropResponseHeader"
+
+type dropResponseHeaderSpec struct{}
+
+type dropResponseHeaderFilter struct {
+	header string // canonical
+}
+
+var (
+	_ Spec           = (*dropResponseHeaderSpec)(nil)
+	_ ResponseFilter = (*dropResponseHeaderFilter)(nil)
+)
+
+// NewDropResponseHeader returns the spec of dropResponseHeader(name), which removes every
+// instance of the named header from the backend's response; the name is matched
+// case-insensitively.
+func NewDropResponseHeader() Spec { return &dropResponseHeaderSpec{} }
+
+func (*dropResponseHeaderSpec) Name() string { return DropResponseHeaderName }
+
+func (*dropResponseHeaderSpec) Create(args []any) (Filter, error) {
+	a, err := stringArgs(DropResponseHeaderName, args, 1, "header name")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkHeaderName(DropResponseHeaderName, 1, a[0]); err != nil {
+		return nil, err
+	}
+	return &dropResponseHeaderFilter{header: http.CanonicalHeaderKey(a[0])}, nil
+}
+
+// Request does nothing: the filter works on the response.
+func (*dropResponseHeaderFilter) Request(*http.Request) error { return nil }
+
+func (f *dropResponseHeaderFilter) Response(res *http.Response) error {
+	delete(res.Header, f.header)
+	return nil
+}

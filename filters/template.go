@@ -1,0 +1,241 @@
+package filters
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+)
+
+// placeholderKind says where a template placeholder takes its value from.
+type placeholderKind uint8
+
+const (
+	segLiteral placeholderKind = iota
+	segRequestHeader
+	segRequestQuery
+	segRequestCookie
+	segRequestMethod
+	segRequestHost
+	segRequestPath
+	segRequestRawQuery
+	segRequestSource
+	segRequestSourceFromLast
+	segRequestClientIP
+	segResponseHeader
+)
+
+// segment is one piece of a template: literal text, or a placeholder with its argument (a
+// canonical header name, a query parameter or cookie name).
+type segment struct {
+	kind placeholderKind
+	arg  string
+}
+
+// template is a route argument with Skipper's ${...} placeholders, parsed once at route-compile
+// time. It is immutable and safe for concurrent use.
+//
+// A placeholder Skipper would read from the route's path parameters (${id}) is kept as literal
+// text: the proxy does not hand path parameters to filters yet.
+type template struct {
+	raw  string
+	segs []segment // nil when raw holds no placeholder
+}
+
+// parseTemplate splits s into literal text and placeholders. As in Skipper, a placeholder is
+// "${", one or more characters other than braces, and "}"; anything else is literal.
+func parseTemplate(s string) template {
+	t := template{raw: s}
+	lit := 0 // start of the pending literal text
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '$' || s[i+1] != '{' {
+			continue
+		}
+		end := strings.IndexAny(s[i+2:], "{}")
+		if end <= 0 || s[i+2+end] != '}' {
+			continue
+		}
+		seg, ok := placeholder(s[i+2 : i+2+end])
+		if !ok {
+			continue
+		}
+		if lit < i {
+			t.segs = append(t.segs, segment{kind: segLiteral, arg: s[lit:i]})
+		}
+		t.segs = append(t.segs, seg)
+		i += 2 + end
+		lit = i + 1
+	}
+	if t.segs != nil && lit < len(s) {
+		t.segs = append(t.segs, segment{kind: segLiteral, arg: s[lit:]})
+	}
+	return t
+}
+
+// placeholder parses the name inside ${...}; ok is false for names it does not know.
+func placeholder(name string) (segment, bool) {
+	prefixed := []struct {
+		prefix string
+		kind   placeholderKind
+	}{
+		{"request.header.", segRequestHeader},
+		{"request.query.", segRequestQuery},
+		{"request.cookie.", segRequestCookie},
+		{"response.header.", segResponseHeader},
+	}
+	for _, p := range prefixed {
+		if arg, ok := strings.CutPrefix(name, p.prefix); ok {
+			if p.kind == segRequestHeader || p.kind == segResponseHeader {
+				arg = http.CanonicalHeaderKey(arg)
+			}
+			return segment{kind: p.kind, arg: arg}, true
+		}
+	}
+	kind, ok := map[string]placeholderKind{
+		"request.method":         segRequestMethod,
+		"request.host":           segRequestHost,
+		"request.path":           segRequestPath,
+		"request.rawQuery":       segRequestRawQuery,
+		"request.source":         segRequestSource,
+		"request.sourceFromLast": segRequestSourceFromLast,
+		"request.clientIP":       segRequestClientIP,
+	}[name]
+	return segment{kind: kind}, ok
+}
+
+// hasPlaceholders reports whether t needs a request to be expanded.
+func (t *template) hasPlaceholders() bool { return t.segs != nil }
+
+// expand returns t with its placeholders replaced by values of r and res, either of which may
+// be nil. ok is false if any placeholder resolved to nothing; the text then still holds the
+// other values, with nothing in place of the missing ones.
+func (t *template) expand(r *http.Request, res *http.Response) (s string, ok bool) {
+	if t.segs == nil {
+		return t.raw, true
+	}
+	if len(t.segs) == 1 { // a lone placeholder needs no copy
+		v := t.segs[0].value(r, res)
+		return v, v != ""
+	}
+	var b strings.Builder
+	b.Grow(len(t.raw) + 16)
+	ok = true
+	for i := range t.segs {
+		sg := &t.segs[i]
+		if sg.kind == segLiteral {
+			b.WriteString(sg.arg)
+			continue
+		}
+		v := sg.value(r, res)
+		if v == "" {
+			ok = false
+		}
+		b.WriteString(v)
+	}
+	return b.String(), ok
+}
+
+// value returns the segment's value for r and res, "" when there is none.
+func (sg *segment) value(r *http.Request, res *http.Response) string {
+	if sg.kind == segLiteral {
+		return sg.arg
+	}
+	if sg.kind == segResponseHeader {
+		if res == nil {
+			return "" // as in Skipper, response values are missing in request filters
+		}
+		return firstValue(res.Header, sg.arg)
+	}
+	if r == nil {
+		return ""
+	}
+	switch sg.kind {
+	case segRequestHeader:
+		return firstValue(r.Header, sg.arg)
+	case segRequestQuery:
+		if r.URL == nil {
+			return ""
+		}
+		return queryValue(r.URL.RawQuery, sg.arg)
+	case segRequestCookie:
+		if c, err := r.Cookie(sg.arg); err == nil {
+			return c.Value
+		}
+	case segRequestMethod:
+		return r.Method
+	case segRequestHost:
+		return r.Host
+	case segRequestPath:
+		if r.URL != nil {
+			return r.URL.Path
+		}
+	case segRequestRawQuery:
+		if r.URL != nil {
+			return r.URL.RawQuery
+		}
+	case segRequestSource:
+		return source(r, false)
+	case segRequestSourceFromLast:
+		return source(r, true)
+	case segRequestClientIP:
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			return host
+		}
+	}
+	return ""
+}
+
+// firstValue is h.Get(key) for a key that is already canonical.
+func firstValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// queryValue returns the first value of name in the raw query, decoded, as
+// url.ParseQuery(raw).Get(name) would, without building the map: pairs that do not decode, or
+// hold a semicolon, are skipped as ParseQuery skips them.
+func queryValue(raw, name string) string {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil || k != name {
+			continue
+		}
+		if v, err = url.QueryUnescape(v); err == nil {
+			return v
+		}
+	}
+	return ""
+}
+
+// source returns the first (or, with last, the last) address of X-Forwarded-For, or else the
+// client's address, as Skipper's Source and SourceFromLast predicates see it.
+func source(r *http.Request, last bool) string {
+	if ff := firstValue(r.Header, "X-Forwarded-For"); ff != "" {
+		var s string
+		if last {
+			s = ff[strings.LastIndexByte(ff, ',')+1:]
+		} else {
+			s, _, _ = strings.Cut(ff, ",")
+		}
+		if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil {
+			return a.Unmap().String()
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap().String()
+	}
+	return ""
+}
