@@ -78,13 +78,19 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.transport, err = newTransport(cfg); err != nil {
+	topts, err := transportOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.transport = proxy.NewTransport(topts)
+	fwd, err := newForward(cfg, topts, m, a.store)
+	if err != nil {
 		return nil, err
 	}
 	if a.certs, err = newCerts(cfg, log); err != nil {
 		return nil, err
 	}
-	handler := newProxy(cfg, router, a.transport, m, log, accessOut)
+	handler := newProxy(cfg, router, a.transport, fwd, m, log, accessOut)
 	a.server = newServer(cfg, handler, log)
 	if a.ln, err = listen(cfg, handler, a.certs); err != nil {
 		return nil, err

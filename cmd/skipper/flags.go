@@ -57,6 +57,14 @@ type Config struct {
 	MaxIdleConnsBackend          int
 	IdleConnsNum                 int
 	CloseIdleConnsPeriod         time.Duration
+
+	// The forward proxy.
+	CACert, CAKey     string
+	ForwardAllowCIDRs []string
+	TunnelIdleTimeout time.Duration
+	TunnelMaxLifetime time.Duration
+	MaxTunnels        int
+	ForwardProxyAuth  string
 }
 
 // newFlagSet binds the command-line flags to cfg. Names and defaults follow Skipper's, so that a
@@ -84,6 +92,7 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 		"address of the listener for /metrics, /healthz, /ready and /routes; empty turns it off")
 	addServerFlags(fs, cfg)
 	addBackendFlags(fs, cfg)
+	addForwardFlags(fs, cfg)
 	fs.BoolVar(&cfg.CheckRoutes, "check-routes", false,
 		"parse and compile -inline-routes and -routes-file, print the problems, exit 0 when there are none")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
@@ -170,6 +179,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateServer()...)
+	errs = append(errs, c.validateForward()...)
 	return errors.Join(errs...)
 }
 

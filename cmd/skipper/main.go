@@ -34,6 +34,9 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 // run is main without the process: it returns the exit code, so tests can call it.
 func run(args []string, stdout, stderr io.Writer) int {
 	var checkFiles []string
+	if len(args) > 0 && args[0] == "ca" {
+		return caInit(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "check" {
 		// "skipper check FILE...", the subcommand form of -check-routes.
 		checkFiles, args = args[1:], []string{"-check-routes"}

@@ -23,13 +23,14 @@ import (
 // drainTimeout bounds how long in-flight requests may take to finish after shutdown begins.
 const drainTimeout = 30 * time.Second
 
-// newTransport builds the backend transport from the command line.
-func newTransport(cfg Config) (*proxy.Transport, error) {
+// transportOptions are the backend transport's settings from the command line; the forward
+// proxy's <dynamic> routes use them too.
+func transportOptions(cfg Config) (proxy.TransportOptions, error) {
 	roots, err := proxy.SystemRootsWith(cfg.BackendCAFile)
 	if err != nil {
-		return nil, fmt.Errorf("-backend-ca-file: %w", err)
+		return proxy.TransportOptions{}, fmt.Errorf("-backend-ca-file: %w", err)
 	}
-	return proxy.NewTransport(proxy.TransportOptions{
+	return proxy.TransportOptions{
 		DialTimeout:           cfg.TimeoutBackend,
 		TLSHandshakeTimeout:   cfg.TLSTimeoutBackend,
 		ResponseHeaderTimeout: cfg.ResponseHeaderTimeoutBackend,
@@ -38,12 +39,14 @@ func newTransport(cfg Config) (*proxy.Transport, error) {
 		MaxIdleConns:          cfg.MaxIdleConnsBackend,
 		CloseIdleConnsPeriod:  cfg.CloseIdleConnsPeriod,
 		RootCAs:               roots,
-	}), nil
+	}, nil
 }
 
 // newProxy builds the request handler from the command line.
-func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer) *proxy.Proxy {
+func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, fwd proxy.ForwardOptions,
+	m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer) *proxy.Proxy {
 	opts := proxy.Options{
+		Forward:             fwd,
 		Router:              router,
 		Transport:           transport,
 		Log:                 log,

@@ -28,6 +28,9 @@ func (e *framingError) Error() string { return "refused request framing: " + e.r
 func (p *Proxy) statusFor(err error) int {
 	var netErr net.Error
 	var fe *framingError
+	if code, ok := forwardStatus(err); ok {
+		return code
+	}
 	switch {
 	case errors.Is(err, errNoRoute):
 		return p.noRoute // 404 unless -default-http-status says otherwise

@@ -69,6 +69,9 @@ type Options struct {
 	AccessLogJSON bool
 	// Now returns the current time. If nil, time.Now is used.
 	Now func() time.Time
+	// Forward configures the forward proxy: <dynamic> routes, CONNECT tunnels and TLS
+	// interception. The zero value refuses every internal destination and intercepts nothing.
+	Forward ForwardOptions
 }
 
 // Proxy is an http.Handler that forwards requests by the current route table. It is safe for
@@ -86,15 +89,21 @@ type Proxy struct {
 	now       func() time.Time
 	bufs      sync.Pool // *[]byte, for copying bodies
 	nonce     string    // marks the requests that Listener's connections refuse
+	fwd       *forwarder
 
 	// warned holds, per route id, when the last credential warning was logged (unix nanos).
 	warned sync.Map // string -> *atomic.Int64
 }
 
-// New returns a Proxy. It panics if opts.Router is nil, which is a programming error.
+// New returns a Proxy. It panics if opts.Router is nil or opts.Forward.Tunnels holds a negative
+// duration, which are programming errors: flags are validated before.
 func New(opts Options) *Proxy {
 	if opts.Router == nil {
 		panic("proxy: Options.Router is nil")
+	}
+	fwd, err := newForwarder(opts.Forward)
+	if err != nil {
+		panic("proxy: " + err.Error())
 	}
 	p := &Proxy{
 		router:    opts.Router,
@@ -107,6 +116,7 @@ func New(opts Options) *Proxy {
 		now:       opts.Now,
 		metrics:   opts.Metrics,
 		nonce:     rand.Text(),
+		fwd:       fwd,
 	}
 	if p.noRoute == 0 {
 		p.noRoute = http.StatusNotFound
@@ -206,8 +216,20 @@ func normalizeHost(host string) string {
 }
 
 func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route) {
+	if isForward(r) && !p.proxyAuthorized(w, r) {
+		return
+	}
 	if route == nil {
+		if isForward(r) {
+			// Deny by default: a client-chosen destination needs a route that allows it.
+			p.denyForward(w, r, "no route allows "+r.Host)
+			return
+		}
 		p.fail(w, r, nil, errNoRoute)
+		return
+	}
+	if r.Method == http.MethodConnect {
+		p.connect(w, r, route)
 		return
 	}
 
@@ -239,6 +261,17 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 			out.Host = hostHeader(b.Scheme, b.Host)
 		}
 	}
+	transport := p.transport
+	if route.Backend.Type == routing.BackendDynamic {
+		scheme, host, err := dynamicTarget(r)
+		if err != nil {
+			p.fail(w, r, route, err)
+			return
+		}
+		out.URL.Scheme, out.URL.Host = scheme, host
+		out.Host = hostHeader(scheme, host)
+		transport = p.fwd.transport // client-chosen: dialed through the SSRF guard
+	}
 
 	for i, f := range route.Filters {
 		err := f.Request(out)
@@ -256,8 +289,8 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 	switch route.Backend.Type {
 	case routing.BackendShunt:
 		w.WriteHeader(http.StatusNotFound)
-	case routing.BackendNetwork:
-		p.forward(w, r, out, route, proto)
+	case routing.BackendNetwork, routing.BackendDynamic:
+		p.forward(w, r, out, route, proto, transport)
 	default:
 		p.fail(w, r, route, fmt.Errorf("%w: %v", errUnsupportedBackend, route.Backend.Type))
 	}
@@ -266,11 +299,11 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 // errUnsupportedBackend is returned for routes whose backend kind this proxy cannot serve yet.
 var errUnsupportedBackend = errors.New("unsupported backend")
 
-// forward sends out, already aimed at the route's backend, and copies the response to w. proto
-// is the protocol the client asked to upgrade to, if any.
-func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string) {
+// forward sends out, already aimed at the route's backend, through transport and copies the
+// response to w. proto is the protocol the client asked to upgrade to, if any.
+func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string, transport http.RoundTripper) {
 	sent := p.now()
-	res, err := p.transport.RoundTrip(out)
+	res, err := transport.RoundTrip(out)
 	if err == nil {
 		p.metrics.BackendDone(route.ID, p.now().Sub(sent))
 	} else if r.Context().Err() == nil {
@@ -367,6 +400,13 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 	fields := logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host, fieldError: err}
 	if route.Backend.URL != nil {
 		fields[fieldBackend] = route.Backend.URL.Host
+	}
+	if _, ok := forwardStatus(err); ok {
+		// The forward proxy's refusals name the destination the client chose and why; they
+		// hold nothing secret.
+		p.log.WithFields(fields).Warn("forward proxy request refused")
+		http.Error(w, http.StatusText(code)+": "+err.Error(), code)
+		return
 	}
 	p.log.WithFields(fields).Error("request failed")
 	http.Error(w, http.StatusText(code), code)

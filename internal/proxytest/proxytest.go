@@ -37,6 +37,9 @@ type Options struct {
 	TLS bool
 	// MaxHeaderBytes is the server's MaxHeaderBytes; zero means Go's default.
 	MaxHeaderBytes int
+	// Forward configures the forward proxy; see Guard for an SSRF guard that never leaves
+	// loopback.
+	Forward proxy.ForwardOptions
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -106,6 +109,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		PreserveHost:        opts.PreserveHost,
 		NormalizeHost:       opts.NormalizeHost,
 		NoRouteStatus:       opts.NoRouteStatus,
+		Forward:             opts.Forward,
 	})
 	srv := httptest.NewUnstartedServer(handler)
 	srv.Config.MaxHeaderBytes = opts.MaxHeaderBytes

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+
+	"github.com/skipper-egress/skipper/internal/forward"
+	"github.com/skipper-egress/skipper/internal/metrics"
+	"github.com/skipper-egress/skipper/internal/mitm"
+	"github.com/skipper-egress/skipper/internal/proxy"
+	"github.com/skipper-egress/skipper/secrets"
+)
+
+// addForwardFlags binds the flags of the forward proxy: CONNECT tunnels, TLS interception and
+// the SSRF guard for client-chosen destinations.
+func addForwardFlags(fs *pflag.FlagSet, cfg *Config) {
+	fs.StringVar(&cfg.CACert, "ca-cert", "",
+		"PEM CA certificate that signs the certificates of intercepted CONNECT destinations (see 'skipper ca init DIR')")
+	fs.StringVar(&cfg.CAKey, "ca-key", "", "PEM private key of -ca-cert")
+	fs.StringSliceVar(&cfg.ForwardAllowCIDRs, "forward-allow-cidrs", nil,
+		"comma-separated CIDRs or addresses that client-chosen destinations (<dynamic> routes, tunnels) may reach although internal")
+	fs.DurationVar(&cfg.TunnelIdleTimeout, "tunnel-idle-timeout", 5*time.Minute,
+		"close a CONNECT tunnel in which no byte moved for this long; 0 for never")
+	fs.DurationVar(&cfg.TunnelMaxLifetime, "tunnel-max-lifetime", time.Hour, "close a CONNECT tunnel this long after it opened; 0 for never")
+	fs.IntVar(&cfg.MaxTunnels, "max-tunnels", 1024, "CONNECT tunnels open at once; more are answered 503; 0 for no limit")
+	fs.StringVar(&cfg.ForwardProxyAuth, "forward-proxy-auth", "",
+		"secret file, under -credentials-paths, holding the user:password that forward-proxy clients must send as Basic Proxy-Authorization")
+}
+
+// validateForward checks the forward-proxy settings.
+func (c Config) validateForward() []error {
+	var errs []error
+	if (c.CACert == "") != (c.CAKey == "") {
+		errs = append(errs, errors.New("-ca-cert and -ca-key go together"))
+	}
+	if _, err := forward.ParsePrefixes(c.ForwardAllowCIDRs); err != nil {
+		errs = append(errs, fmt.Errorf("-forward-allow-cidrs: %w", err))
+	}
+	if c.TunnelIdleTimeout < 0 {
+		errs = append(errs, fmt.Errorf("-tunnel-idle-timeout must not be negative, got %s", c.TunnelIdleTimeout))
+	}
+	if c.TunnelMaxLifetime < 0 {
+		errs = append(errs, fmt.Errorf("-tunnel-max-lifetime must not be negative, got %s", c.TunnelMaxLifetime))
+	}
+	if c.MaxTunnels < 0 {
+		errs = append(errs, fmt.Errorf("-max-tunnels must not be negative, got %d", c.MaxTunnels))
+	}
+	return errs
+}
+
+// newForward builds the forward proxy's options from the command line and registers its tunnel
+// metrics on m.
+func newForward(cfg Config, transport proxy.TransportOptions, m *metrics.Metrics, store *secrets.Store) (proxy.ForwardOptions, error) {
+	allow, err := forward.ParsePrefixes(cfg.ForwardAllowCIDRs)
+	if err != nil {
+		return proxy.ForwardOptions{}, fmt.Errorf("-forward-allow-cidrs: %w", err)
+	}
+	guard, err := forward.NewGuard(forward.GuardOptions{Allow: allow, DialTimeout: cfg.TimeoutBackend})
+	if err != nil {
+		return proxy.ForwardOptions{}, fmt.Errorf("-forward-allow-cidrs: %w", err)
+	}
+	var ca *mitm.CA
+	if cfg.CACert != "" {
+		if ca, err = mitm.LoadCA(cfg.CACert, cfg.CAKey); err != nil {
+			return proxy.ForwardOptions{}, fmt.Errorf("-ca-cert: %w", err)
+		}
+	}
+	bytes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "skipper", Name: "tunnel_bytes_total",
+		Help: "Bytes carried by blind CONNECT tunnels, by direction (up: client to destination).",
+	}, []string{"direction"})
+	if reg := m.Registry(); reg != nil {
+		if err := reg.Register(bytes); err != nil {
+			return proxy.ForwardOptions{}, fmt.Errorf("registering tunnel metrics: %w", err)
+		}
+	}
+	up, down := bytes.WithLabelValues("up"), bytes.WithLabelValues("down")
+	var auth func() ([]byte, error)
+	if path := cfg.ForwardProxyAuth; path != "" {
+		if !store.Covers(path) {
+			return proxy.ForwardOptions{}, fmt.Errorf("-forward-proxy-auth: %s is not under -credentials-paths", path)
+		}
+		auth = func() ([]byte, error) { return store.Get(path) }
+	}
+	return proxy.ForwardOptions{
+		ProxyAuth: auth,
+		Guard:     guard,
+		CA:        ca,
+		Tunnels: forward.TunnelOptions{
+			Max:         cfg.MaxTunnels,
+			IdleTimeout: cfg.TunnelIdleTimeout,
+			MaxLifetime: cfg.TunnelMaxLifetime,
+			OnBytes: func(u, d int64) {
+				if u > 0 {
+					up.Add(float64(u))
+				}
+				if d > 0 {
+					down.Add(float64(d))
+				}
+			},
+		},
+		Transport: transport,
+	}, nil
+}
+
+// caInit is "skipper ca init DIR": it writes a new CA to DIR and prints how to trust it.
+func caInit(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || args[0] != "init" {
+		fmt.Fprintf(stderr, "Usage: skipper ca init DIR\n")
+		return exitUsage
+	}
+	certPath, keyPath, err := mitm.InitCA(args[1])
+	if err != nil {
+		fmt.Fprintf(stderr, "skipper: ca init: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "Wrote the CA certificate to %s and its key to %s.\n"+
+		"Start skipper with -ca-cert %s -ca-key %s.\n\n%s", certPath, keyPath, certPath, keyPath, mitm.TrustInstructions(certPath))
+	return exitOK
+}

@@ -1,0 +1,185 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/skipper-egress/skipper/internal/forward"
+	"github.com/skipper-egress/skipper/internal/mitm"
+	"github.com/skipper-egress/skipper/routing"
+)
+
+// ForwardOptions configures the forward proxy: absolute-form requests ("GET http://a.test/x")
+// and CONNECT tunnels that arrive on the same listener as every other request and are routed by
+// the same table.
+type ForwardOptions struct {
+	// Guard dials the destinations that clients choose: those of <dynamic> routes and of blind
+	// tunnels. If nil, a Guard with the system resolver and no allowed ranges is used, which
+	// refuses every internal address.
+	Guard *forward.Guard
+	// Tunnels limits the number of open tunnels (blind and intercepted) and their idle time and
+	// lifetime.
+	Tunnels forward.TunnelOptions
+	// CA mints the certificates of intercepted CONNECT destinations. If nil, a CONNECT that
+	// matches a <loopback> route is answered 502.
+	CA *mitm.CA
+	// Transport tunes the connections of <dynamic> routes, which dial through Guard.
+	Transport TransportOptions
+	// ProxyAuth, if set, returns the "user:password" that forward-proxy requests must present
+	// in a Basic Proxy-Authorization header; others get 407. It is called for every such
+	// request, so that a rotated secret takes effect at once. An error refuses the request.
+	// Requests inside an intercepted tunnel were authorised with their CONNECT and are not
+	// checked again.
+	ProxyAuth func() ([]byte, error)
+}
+
+// forwarder is the forward-proxy half of a Proxy.
+type forwarder struct {
+	guard     *forward.Guard
+	tunnels   *forward.Tunnels
+	ca        *mitm.CA
+	transport *Transport // dials through guard
+	opts      forward.TunnelOptions
+	auth      func() ([]byte, error)
+}
+
+// errForwardDenied is the reason a forward-proxy request was refused before anything was dialed.
+var errForwardDenied = errors.New("forward request denied")
+
+// errTunnelLimit is returned when the limit of open tunnels is reached.
+var errTunnelLimit = errors.New("too many open tunnels")
+
+// errNoCA is returned for a CONNECT that a route intercepts when no CA is configured.
+var errNoCA = errors.New("tls interception needs -ca-cert and -ca-key")
+
+// errMisdirected is returned for an intercepted request whose Host is not the CONNECT authority.
+var errMisdirected = errors.New("request host differs from the tunnel's destination")
+
+func newForwarder(o ForwardOptions) (*forwarder, error) {
+	g := o.Guard
+	if g == nil {
+		var err error
+		if g, err = forward.NewGuard(forward.GuardOptions{}); err != nil {
+			return nil, err
+		}
+	}
+	tunnels, err := forward.NewTunnels(o.Tunnels)
+	if err != nil {
+		return nil, err
+	}
+	t := NewTransport(o.Transport)
+	t.http1.DialContext = g.DialContext
+	t.h2c.DialContext = g.DialContext
+	return &forwarder{guard: g, tunnels: tunnels, ca: o.CA, transport: t, opts: o.Tunnels, auth: o.ProxyAuth}, nil
+}
+
+// isForward reports whether r asks the proxy to act as a forward proxy: a CONNECT or an
+// absolute-form request target. Requests decrypted from an intercepted tunnel count too, since
+// their URL is made absolute.
+func isForward(r *http.Request) bool {
+	return r.Method == http.MethodConnect || r.URL.IsAbs()
+}
+
+// denyForward answers a forward-proxy request that no route allows with 403 and logs it. Nothing
+// is dialed.
+func (p *Proxy) denyForward(w *responseRecorder, r *http.Request, reason string) {
+	p.log.WithFields(logrus.Fields{fieldHost: r.Host, "method": r.Method, "remote": r.RemoteAddr}).
+		Warnf("forward proxy request denied: %s", reason)
+	http.Error(w, "Forbidden: "+reason, http.StatusForbidden)
+}
+
+// dynamicTarget returns the scheme and host:port a <dynamic> route sends r to: the absolute URL's
+// when the client sent one (or interception made one), else http and the Host.
+func dynamicTarget(r *http.Request) (scheme, host string, err error) {
+	scheme, host = "http", r.Host
+	if r.URL.IsAbs() {
+		scheme, host = strings.ToLower(r.URL.Scheme), r.URL.Host
+	}
+	if scheme != "http" && scheme != "https" {
+		return "", "", fmt.Errorf("%w: scheme %q", forward.ErrInvalidAddress, scheme)
+	}
+	if host == "" {
+		return "", "", fmt.Errorf("%w: no host", forward.ErrInvalidAddress)
+	}
+	return scheme, host, nil
+}
+
+// connect serves a CONNECT request that route matched: a <dynamic> route opens a blind tunnel to
+// the requested host:port, a <loopback> route intercepts it, any other route refuses it.
+func (p *Proxy) connect(w *responseRecorder, r *http.Request, route *routing.Route) {
+	if r.ProtoMajor != 1 {
+		p.fail(w, r, route, fmt.Errorf("%w: CONNECT over HTTP/%d", errUnsupportedBackend, r.ProtoMajor))
+		return
+	}
+	switch route.Backend.Type {
+	case routing.BackendDynamic:
+		p.blindTunnel(w, r, route)
+	case routing.BackendLoopback:
+		p.intercept(w, r, route)
+	default:
+		p.denyForward(w, r, fmt.Sprintf("route %s does not open tunnels to %s", route.ID, r.Host))
+	}
+}
+
+// blindTunnel dials the CONNECT authority through the guard, answers 200 only once that
+// succeeded, and then copies bytes both ways until the tunnel ends.
+func (p *Proxy) blindTunnel(w *responseRecorder, r *http.Request, route *routing.Route) {
+	release, ok := p.fwd.tunnels.Acquire()
+	if !ok {
+		p.fail(w, r, route, errTunnelLimit)
+		return
+	}
+	defer release()
+	upstream, err := p.fwd.guard.DialContext(r.Context(), "tcp", r.Host)
+	if err != nil {
+		p.fail(w, r, route, err)
+		return
+	}
+	defer upstream.Close()
+	client, err := p.hijackConnect(w)
+	if err != nil {
+		p.fail(w, r, route, err)
+		return
+	}
+	stats, err := p.fwd.tunnels.Run(r.Context(), client, upstream)
+	w.written = stats.Down
+	p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host, "up": stats.Up, "down": stats.Down, fieldError: err}).
+		Debug("tunnel closed")
+}
+
+// hijackConnect takes the client's connection over and tells the client the tunnel is open. The
+// returned connection first yields whatever the client sent after the CONNECT head.
+func (p *Proxy) hijackConnect(w *responseRecorder) (net.Conn, error) {
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return nil, fmt.Errorf("taking over the connection: %w", err)
+	}
+	w.status = http.StatusOK
+	if _, err := conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return forward.Hijacked(conn, brw.Reader), nil
+}
+
+// forwardStatus maps the errors of the forward proxy to a status; ok is false for other errors.
+func forwardStatus(err error) (code int, ok bool) {
+	switch {
+	case errors.As(err, new(*forward.DeniedError)), errors.Is(err, errForwardDenied):
+		return http.StatusForbidden, true
+	case errors.Is(err, forward.ErrInvalidAddress), errors.Is(err, mitm.ErrInvalidHost):
+		return http.StatusBadRequest, true
+	case errors.Is(err, errTunnelLimit):
+		return http.StatusServiceUnavailable, true
+	case errors.Is(err, errNoCA):
+		return http.StatusBadGateway, true
+	case errors.Is(err, errMisdirected):
+		return http.StatusMisdirectedRequest, true
+	}
+	return 0, false
+}
