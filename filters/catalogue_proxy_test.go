@@ -58,7 +58,7 @@ func TestCatalogueThroughProxy(t *testing.T) {
 			header:  []string{"X-Src", "core", "X-Multi", "a", "X-Drop", "gone"},
 			wantURI: "/x?q=1",
 			wantSent: map[string][]string{"X-Team": {"team-core"}, "X-Missing": nil, "X-Multi": {"a", "GET"},
-				"X-Copy": {"core"}, "X-Drop": nil, "X-Host": {b}},
+				"X-Copy": {"core"}, "X-Drop": nil, "X-Host": {"hdr.test"}},
 			wantBack: map[string][]string{"X-Path": {"/x?1"}, "X-Order": {"first"}, "X-Multi": {"r1", "r2"},
 				"X-Etag": {`"v7"`}, "Etag": {`"v7"`}, "X-Debug": nil},
 		},

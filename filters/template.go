@@ -165,7 +165,7 @@ func (sg *segment) value(r *http.Request, res *http.Response) string {
 	case segRequestMethod:
 		return r.Method
 	case segRequestHost:
-		return r.Host
+		return Incoming(r).Host // the client's, not the backend's the proxy has set
 	case segRequestPath:
 		if r.URL != nil {
 			return r.URL.Path

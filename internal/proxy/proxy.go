@@ -233,7 +233,9 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 		return
 	}
 
-	out := r.Clone(r.Context())
+	// Filters see the outgoing copy; the context lets placeholders such as ${request.host}
+	// still read the client's request.
+	out := r.Clone(filters.WithIncoming(r.Context(), r))
 	out.RequestURI = "" // set on server requests, forbidden on client ones
 	out.Close = false
 	proto := upgradeType(r)
