@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/internal/proxytest"
 )
 
@@ -183,21 +184,6 @@ func (p *process) get(t *testing.T, host, path string, header ...string) (*http.
 	return res, string(body)
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(within)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline:
-			t.Fatalf("%s: not seen within %s", what, within)
-		case <-tick.C:
-		}
-	}
-}
-
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
@@ -250,12 +236,12 @@ func TestDemo(t *testing.T) {
 			// Rotation: the next requests carry the new token, seen through file events long
 			// before the 10s ticker would fire.
 			writeFile(t, token, canary+"-changedtoken\n")
-			waitFor(t, 2*time.Second, "rotated token", func() bool {
+			poll.Until(t, 2*time.Second, "rotated token", func() bool {
 				p.get(t, "host1", "/foo")
 				return backend.Last(t).Header.Get("Authorization") == "Bearer "+canary+"-changedtoken"
 			})
 			wantLog := fmt.Sprintf(`level=info msg="Updated secret file: %s"`, token)
-			waitFor(t, 2*time.Second, "log line "+wantLog, func() bool { return strings.Contains(p.Log(), wantLog) })
+			poll.Until(t, 2*time.Second, "log line "+wantLog, func() bool { return strings.Contains(p.Log(), wantLog) })
 		})
 	}
 }
@@ -318,7 +304,7 @@ func TestMissingSecretFailsClosed(t *testing.T) {
 
 	// The secret appears: served from the next request on.
 	writeFile(t, token, canary+"-late\n")
-	waitFor(t, 2*time.Second, "secret created after start", func() bool {
+	poll.Until(t, 2*time.Second, "secret created after start", func() bool {
 		res, _ := p.get(t, "host1", "/")
 		return res.StatusCode == http.StatusOK
 	})

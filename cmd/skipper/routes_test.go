@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/internal/proxytest"
 )
 
@@ -74,13 +75,13 @@ func TestRoutesFileEditedUnderLoad(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		waitFor(t, time.Second, "new route serving", func() bool {
+		poll.Until(t, time.Second, "new route serving", func() bool {
 			res, _ := p.get(t, "new", "/")
 			return res.StatusCode == http.StatusOK
 		})
 		t.Logf("edit %d served after %s", i, time.Since(written).Round(time.Millisecond))
 		writeFile(t, file, old)
-		waitFor(t, time.Second, "new route removed", func() bool {
+		poll.Until(t, time.Second, "new route removed", func() bool {
 			res, _ := p.get(t, "new", "/")
 			return res.StatusCode == http.StatusNotFound
 		})
@@ -88,7 +89,7 @@ func TestRoutesFileEditedUnderLoad(t *testing.T) {
 
 	writeFile(t, file, old+"broken: Host(\"^broken$\")\n  \"http://127.0.0.1:1\";\n")
 	wantErr := file + `:3:3: route \"broken\": expected \"->\" or \"&&\", found string`
-	waitFor(t, 2*time.Second, "syntax error logged", func() bool { return strings.Contains(p.Log(), wantErr) })
+	poll.Until(t, 2*time.Second, "syntax error logged", func() bool { return strings.Contains(p.Log(), wantErr) })
 	if res, _ := p.get(t, "old", "/"); res.StatusCode != http.StatusOK {
 		t.Errorf("old route: got %d after a broken edit, want 200", res.StatusCode)
 	}
@@ -104,7 +105,7 @@ func TestSIGHUPReloads(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Second, "SIGHUP handled", func() bool {
+	poll.Until(t, 2*time.Second, "SIGHUP handled", func() bool {
 		return strings.Contains(p.Log(), "SIGHUP: reloading routes and credentials")
 	})
 	if res, _ := p.get(t, "a", "/"); res.StatusCode != http.StatusNotFound {

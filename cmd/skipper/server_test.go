@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/internal/proxytest"
 )
 
@@ -60,7 +61,7 @@ func TestHTTPSWithHTTP2(t *testing.T) {
 
 	copyFile(t, cert2, cert)
 	copyFile(t, key2, key)
-	waitFor(t, 10*time.Second, "new certificate served", func() bool {
+	poll.Until(t, 10*time.Second, "new certificate served", func() bool {
 		name, _ := servedName()
 		return name == "v2.localhost"
 	})
@@ -69,7 +70,7 @@ func TestHTTPSWithHTTP2(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "certificate re-read on SIGHUP", func() bool {
+	poll.Until(t, 5*time.Second, "certificate re-read on SIGHUP", func() bool {
 		return strings.Count(p.Log(), "TLS certificate loaded") > loaded
 	})
 	if name, _ := servedName(); name != "v2.localhost" {
@@ -243,7 +244,7 @@ func (l *load) send(client *http.Client, url string) bool {
 // waitOK waits until n requests have been answered.
 func (l *load) waitOK(t *testing.T, n int) {
 	t.Helper()
-	waitFor(t, 20*time.Second, fmt.Sprintf("%d requests answered", n), func() bool {
+	poll.Until(t, 20*time.Second, fmt.Sprintf("%d requests answered", n), func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return len(l.answered) >= n

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/internal/proxytest"
 )
 
@@ -120,7 +121,7 @@ func TestReadyFailsWhileDraining(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Second, "/ready failing after SIGTERM", func() bool {
+	poll.Until(t, 2*time.Second, "/ready failing after SIGTERM", func() bool {
 		code, _ := p.supportGet(t, "/ready")
 		return code == http.StatusServiceUnavailable
 	})
@@ -134,7 +135,7 @@ func TestJSONLogs(t *testing.T) {
 	p := start(t, `-inline-routes=* -> <shunt>`, "-application-log-json-enabled", "-access-log-json-enabled")
 	p.get(t, "any", "/x?y=1", "User-Agent", "ua \"quoted\"")
 	want := regexp.MustCompile(`(?m)^\{"timestamp":"[^"]+","host":"127.0.0.1","method":"GET","uri":"/x\?y=1","proto":"HTTP/1.1","status":404,"response-size":0,"referer":"","user-agent":"ua \\"quoted\\"","duration":\d+,"requested-host":"any"\}$`)
-	waitFor(t, 2*time.Second, "JSON access line", func() bool { return want.MatchString(p.Log()) })
+	poll.Until(t, 2*time.Second, "JSON access line", func() bool { return want.MatchString(p.Log()) })
 	if !strings.Contains(p.Log(), `"msg":"Listening on `) {
 		t.Errorf("application log is not JSON:\n%s", p.Log())
 	}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/proxytest"
 )
@@ -161,7 +162,7 @@ func TestWebSocketEcho(t *testing.T) {
 			if _, err := br.ReadByte(); err != io.EOF {
 				t.Errorf("got %v after the close handshake, want EOF", err)
 			}
-			waitFor(t, 5*time.Second, "access log line of the tunnel", func() bool {
+			poll.Until(t, 5*time.Second, "access log line of the tunnel", func() bool {
 				return strings.Contains(p.Log(), `"GET /chat HTTP/1.1" 101`)
 			})
 			checkNoCanary(t, p)
@@ -438,20 +439,5 @@ func TestHostOptions(t *testing.T) {
 				t.Errorf("backend saw Host %q, want %q", got, tc.wantHost)
 			}
 		})
-	}
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(within)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline:
-			t.Fatalf("%s: not seen within %s", what, within)
-		case <-tick.C:
-		}
 	}
 }

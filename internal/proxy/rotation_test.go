@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/internal/proxytest"
 )
 
@@ -142,7 +143,7 @@ func TestRotationUnderLoad(t *testing.T) {
 				rot.rotate(t, dir, token(i))
 				// Wait until the new token is in use, so that every token is served at least
 				// once and the order check below has something to check.
-				waitUntil(t, 2*time.Second, fmt.Sprintf("token %d in use", i), func() bool {
+				poll.Until(t, 2*time.Second, fmt.Sprintf("token %d in use", i), func() bool {
 					mu.Lock()
 					defer mu.Unlock()
 					return len(seen) > 0 && seen[len(seen)-1] == i
@@ -188,20 +189,6 @@ func fetchToken(client *http.Client, url string) (int, error) {
 	return n, nil
 }
 
-func waitUntil(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(within)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline:
-			t.Fatalf("%s: not seen within %s", what, within)
-		case <-tick.C:
-		}
-	}
-}
-
 // TestSecretRevokedAndRestored deletes a secret (requests fail closed), brings it back (they
 // are served again), and puts a directory in its place (the last good value is kept, with one
 // warning).
@@ -214,7 +201,7 @@ func TestSecretRevokedAndRestored(t *testing.T) {
 	status := func() int { res, _ := p.Do(t, "GET", "any", "/"); return res.StatusCode }
 
 	must(t, os.Remove(path))
-	waitUntil(t, 2*time.Second, "503 after delete", func() bool { return status() == http.StatusServiceUnavailable })
+	poll.Until(t, 2*time.Second, "503 after delete", func() bool { return status() == http.StatusServiceUnavailable })
 	before := len(backend.Received())
 	for range 3 {
 		if got := status(); got != http.StatusServiceUnavailable {
@@ -226,7 +213,7 @@ func TestSecretRevokedAndRestored(t *testing.T) {
 	}
 
 	writeSecret(t, dir, "token", canary+"-second")
-	waitUntil(t, 2*time.Second, "served after recreate", func() bool { return status() == http.StatusOK })
+	poll.Until(t, 2*time.Second, "served after recreate", func() bool { return status() == http.StatusOK })
 	if _, body := p.Do(t, "GET", "any", "/"); body != "Bearer "+canary+"-second" {
 		t.Errorf("backend did not get the recreated secret")
 	}
@@ -234,7 +221,7 @@ func TestSecretRevokedAndRestored(t *testing.T) {
 	// A directory where the file was: not a revocation, a read failure; keep serving.
 	must(t, os.Remove(path))
 	must(t, os.Mkdir(path, 0o755))
-	waitUntil(t, 2*time.Second, "warning about the unreadable secret", func() bool {
+	poll.Until(t, 2*time.Second, "warning about the unreadable secret", func() bool {
 		return countLines(p.Log(), "level=warning", path) > 0
 	})
 	for range 3 {

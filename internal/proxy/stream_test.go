@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/internal/proxytest"
 )
 
@@ -190,7 +191,7 @@ func TestClientGoesAway(t *testing.T) {
 			}()
 			// The access log has the request: 200 when the answer had begun, else 499.
 			want := fmt.Sprintf(`"GET %s HTTP/1.1" %d `, tc.path, tc.logged)
-			waitFor(t, 5*time.Second, "access line "+want, func() bool { return strings.Contains(p.Log(), want) })
+			poll.Until(t, 5*time.Second, "access line "+want, func() bool { return strings.Contains(p.Log(), want) })
 		})
 	}
 }

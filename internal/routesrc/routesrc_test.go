@@ -13,6 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/routing"
 )
 
@@ -82,20 +83,6 @@ func (f *fixture) routeFor(host string) string {
 		return rt.ID
 	}
 	return ""
-}
-
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(within)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline:
-			t.Fatalf("%s: not seen within %s", what, within)
-		case <-tick.C:
-		}
-	}
 }
 
 func TestStartup(t *testing.T) {
@@ -173,14 +160,14 @@ func TestReloadOnFileEvents(t *testing.T) {
 
 	// The ticker never fires in this test: every change below is seen through file events.
 	f.write(t, `b: Host("^b$") -> <shunt>;`)
-	waitFor(t, time.Second, "new route b", func() bool { return f.routeFor("b") == "b" })
+	poll.Until(t, time.Second, "new route b", func() bool { return f.routeFor("b") == "b" })
 	if got := f.routeFor("a"); got != "" {
 		t.Errorf("removed route a still matches")
 	}
 
 	before := f.router.Load()
 	f.write(t, `b: Host("^b$") -> ; c: Host("^c$") -> <shunt>;`)
-	waitFor(t, time.Second, "syntax error logged", func() bool {
+	poll.Until(t, time.Second, "syntax error logged", func() bool {
 		return strings.Contains(f.log.String(), f.file+`:1:19: route "b": expected filter or backend, found ";"`)
 	})
 	if f.router.Load() != before {
@@ -190,13 +177,13 @@ func TestReloadOnFileEvents(t *testing.T) {
 	if err := os.Remove(f.file); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Second, "routes gone with the file", func() bool { return f.routeFor("b") == "" })
+	poll.Until(t, time.Second, "routes gone with the file", func() bool { return f.routeFor("b") == "" })
 	if !strings.Contains(f.log.String(), "does not exist, serving no routes from it") {
 		t.Errorf("missing file not logged:\n%s", f.log)
 	}
 
 	f.write(t, `c: Host("^c$") -> <shunt>;`)
-	waitFor(t, time.Second, "route c after the file came back", func() bool { return f.routeFor("c") == "c" })
+	poll.Until(t, time.Second, "route c after the file came back", func() bool { return f.routeFor("c") == "c" })
 }
 
 func TestReloadOnPollAlone(t *testing.T) {

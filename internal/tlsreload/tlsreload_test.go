@@ -14,6 +14,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/internal/proxytest"
 	"github.com/skipper-egress/skipper/internal/tlsreload"
 )
@@ -60,21 +61,6 @@ func newLog() (*logrus.Logger, *logBuffer) {
 	return l, buf
 }
 
-// waitFor polls cond until it holds or 5s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(5 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline:
-			t.Fatalf("%s: not seen within 5s", what)
-		case <-tick.C:
-		}
-	}
-}
-
 func TestPicksCertificateByServerName(t *testing.T) {
 	dir := t.TempDir()
 	certA, keyA, _ := proxytest.WriteCert(t, dir, "a", "a.test")
@@ -105,7 +91,7 @@ func TestReloadsWhenFilesChange(t *testing.T) {
 
 	// Rewritten in place.
 	proxytest.WriteCert(t, dir, "site", "v2.test")
-	waitFor(t, "certificate v2", func() bool { return served(t, r, "x") == "v2.test" })
+	poll.Until(t, 5*time.Second, "certificate v2", func() bool { return served(t, r, "x") == "v2.test" })
 
 	// A broken pair: the key no longer matches. The old certificate stays, with an error logged.
 	otherDir := t.TempDir()
@@ -118,7 +104,7 @@ func TestReloadsWhenFilesChange(t *testing.T) {
 	if err := os.WriteFile(key, k, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "error about the broken pair", func() bool {
+	poll.Until(t, 5*time.Second, "error about the broken pair", func() bool {
 		later := logs.String()[seen:]
 		return strings.Contains(later, "level=error") && strings.Contains(later, key)
 	})
@@ -153,7 +139,7 @@ func TestReloadsWhenFilesChange(t *testing.T) {
 	proxytest.WriteCert(t, v4, "tls", "v4.test")
 	must(t, os.Symlink("..v4", filepath.Join(k8s, "..data_tmp")))
 	must(t, os.Rename(filepath.Join(k8s, "..data_tmp"), filepath.Join(k8s, "..data")))
-	waitFor(t, "certificate v4 after the ..data swap", func() bool { return served(t, r2, "x") == "v4.test" })
+	poll.Until(t, 5*time.Second, "certificate v4 after the ..data swap", func() bool { return served(t, r2, "x") == "v4.test" })
 }
 
 func TestReloadOnDemand(t *testing.T) {
