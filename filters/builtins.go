@@ -1,10 +1,23 @@
 package filters
 
-// Builtins returns a new spec of every built-in filter, for NewRegistry. The credential filters
-// look their secrets up in src, which must not be nil for routes that use them to compile.
-// oauth2ClientCredentials gets its tokens from tokens; if tokens is nil, that filter is left
-// out, so routes that use it fail to compile with an unknown filter.
-func Builtins(src SecretSource, tokens *TokenManager) []Spec {
+import "github.com/skipper-egress/skipper/filters/ratelimit"
+
+// BuiltinsOptions holds what the built-in filters depend on. The zero value is usable.
+type BuiltinsOptions struct {
+	// Secrets is where the credential filters look their secrets up. It must not be nil for
+	// routes that use them to compile.
+	Secrets SecretSource
+	// Tokens gives oauth2ClientCredentials its tokens. If nil, that filter is left out, so
+	// routes that use it fail to compile with an unknown filter.
+	Tokens *TokenManager
+	// RateLimits hands out the rate limit filters' limiters. If nil, a registry without Redis
+	// is used, so cluster limits count per instance.
+	RateLimits *ratelimit.Registry
+}
+
+// Builtins returns a new spec of every built-in filter, for NewRegistry.
+func Builtins(o BuiltinsOptions) []Spec {
+	src := o.Secrets
 	specs := []Spec{
 		NewBearerInjector(src),
 		NewSetRequestHeaderFromSecret(src),
@@ -23,8 +36,10 @@ func Builtins(src SecretSource, tokens *TokenManager) []Spec {
 		NewDropQuery(),
 		NewComment(),
 	}
-	if tokens != nil {
-		specs = append(specs, NewOAuth2ClientCredentials(tokens))
+	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
+	specs = append(specs, NewBreakerSpecs()...)
+	if o.Tokens != nil {
+		specs = append(specs, NewOAuth2ClientCredentials(o.Tokens))
 	}
 	return specs
 }

@@ -20,7 +20,9 @@ func TestBuiltins(t *testing.T) {
 		filters.AppendRequestHeaderName, filters.CopyRequestHeaderName, filters.SetResponseHeaderName,
 		filters.AppendResponseHeaderName, filters.DropResponseHeaderName, filters.CopyResponseHeaderName,
 		filters.SetPathName, filters.ModPathName, filters.SetQueryName, filters.DropQueryName,
-		filters.CommentName,
+		filters.CommentName, filters.RateLimitName, filters.ClientRateLimitName,
+		filters.ClusterRateLimitName, filters.ClusterClientRateLimitName,
+		filters.ConsecutiveBreakerName, filters.RateBreakerName, filters.DisableBreakerName,
 	}
 	tests := []struct {
 		name   string
@@ -32,7 +34,7 @@ func TestBuiltins(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			reg, err := filters.NewRegistry(filters.Builtins(src, tc.tokens)...)
+			reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: src, Tokens: tc.tokens})...)
 			if err != nil {
 				t.Fatalf("NewRegistry: %v", err)
 			}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 )
 
 // ErrInvalidArgs is wrapped by the errors that Spec.Create returns for arguments it cannot use.
@@ -21,6 +22,23 @@ var ErrInvalidArgs = errors.New("invalid filter arguments")
 // secret they inject has no usable value. The proxy answers such a request with 503 and never
 // forwards it: credentials fail closed.
 var ErrCredentialUnavailable = errors.New("credential unavailable")
+
+// Reply is an answer a filter gives the client itself. A filter returns it (or an error wrapping
+// it) from Request to stop the request there: the backend is not called, the later request
+// filters do not run, and the proxy answers with Status, the Header fields and Body. An empty
+// Body means the status text and a newline, the shape of every answer the proxy makes itself.
+// The rate limit filters answer 429 this way.
+type Reply struct {
+	// Status is the response status, such as 429.
+	Status int
+	// Header holds fields added to the answer, such as Retry-After. It may be nil.
+	Header http.Header
+	// Body is the response body. If empty, http.StatusText(Status) and a newline are sent.
+	Body string
+}
+
+// Error returns "reply" and the status, such as "reply 429".
+func (r *Reply) Error() string { return "reply " + strconv.Itoa(r.Status) }
 
 // Spec turns route arguments into a Filter. Create runs at route-compile time and must reject
 // bad arguments there, with an error that wraps ErrInvalidArgs; it must not start goroutines or

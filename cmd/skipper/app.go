@@ -38,6 +38,7 @@ type app struct {
 	server    *http.Server
 	ln        net.Listener
 	support   *supportListener // nil when -support-listener is empty
+	limits    *limits
 	state     support.State
 }
 
@@ -57,11 +58,17 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (*app, error) {
 	if a.tokens, err = filters.NewTokenManager(filters.TokenManagerOptions{Secrets: a.store, Log: log}); err != nil {
 		return nil, err
 	}
-	registry, err := filters.NewRegistry(filters.Builtins(a.store, a.tokens)...)
-	if err != nil {
+	m := metrics.New()
+	if a.limits, err = newLimits(cfg, m.Registry(), log); err != nil {
 		return nil, err
 	}
-	m := metrics.New()
+	registry, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{
+		Secrets: a.store, Tokens: a.tokens, RateLimits: a.limits.rates,
+	})...)
+	if err != nil {
+		a.limits.close() //nolint:errcheck // nothing was sent yet
+		return nil, err
+	}
 	if err := m.RegisterSecrets(a.store); err != nil {
 		return nil, err
 	}
@@ -90,7 +97,7 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (*app, error) {
 	if a.certs, err = newCerts(cfg, log); err != nil {
 		return nil, err
 	}
-	handler := newProxy(cfg, router, a.transport, fwd, m, log, accessOut)
+	handler := newProxy(cfg, router, a.transport, fwd, a.limits.breakers, m, log, accessOut)
 	a.server = newServer(cfg, handler, log)
 	if a.ln, err = listen(cfg, handler, a.certs); err != nil {
 		return nil, err
@@ -107,7 +114,13 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (*app, error) {
 func (a *app) run(stop <-chan os.Signal) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }()
+	defer func() {
+		cancel()
+		wg.Wait()
+		if err := a.limits.close(); err != nil {
+			a.log.WithError(err).Warn("closing the redis client")
+		}
+	}()
 	a.background(ctx, &wg)
 
 	// Logged once everything is in place: tests and supervisors take this line as readiness.

@@ -26,7 +26,7 @@ func checkRoutes(inline string, files []string, log *logrus.Logger, stdout, stde
 		fmt.Fprintf(stderr, "skipper: %v\n", err)
 		return exitError
 	}
-	reg, err := filters.NewRegistry(filters.Builtins(store, tokens)...)
+	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens})...)
 	if err != nil {
 		fmt.Fprintf(stderr, "skipper: %v\n", err)
 		return exitError

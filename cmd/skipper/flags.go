@@ -65,6 +65,12 @@ type Config struct {
 	TunnelMaxLifetime time.Duration
 	MaxTunnels        int
 	ForwardProxyAuth  string
+
+	// Rate limits and circuit breakers.
+	SwarmRedisURLs             []string
+	ClusterRatelimitFailClosed bool
+	EnableRatelimits           bool // accepted for Skipper's command lines; the filters always work
+	EnableBreakers             bool // accepted for Skipper's command lines; the filters always work
 }
 
 // newFlagSet binds the command-line flags to cfg. Names and defaults follow Skipper's, so that a
@@ -93,6 +99,7 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	addServerFlags(fs, cfg)
 	addBackendFlags(fs, cfg)
 	addForwardFlags(fs, cfg)
+	addLimitFlags(fs, cfg)
 	fs.BoolVar(&cfg.CheckRoutes, "check-routes", false,
 		"parse and compile -inline-routes and -routes-file, print the problems, exit 0 when there are none")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
@@ -180,6 +187,7 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateServer()...)
 	errs = append(errs, c.validateForward()...)
+	errs = append(errs, c.validateLimits()...)
 	return errors.Join(errs...)
 }
 

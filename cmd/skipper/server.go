@@ -13,6 +13,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/skipper-egress/skipper/filters/circuit"
 	"github.com/skipper-egress/skipper/internal/logging"
 	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/internal/proxy"
@@ -44,9 +45,10 @@ func transportOptions(cfg Config) (proxy.TransportOptions, error) {
 
 // newProxy builds the request handler from the command line.
 func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, fwd proxy.ForwardOptions,
-	m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer) *proxy.Proxy {
+	breakers *circuit.Registry, m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer) *proxy.Proxy {
 	opts := proxy.Options{
 		Forward:             fwd,
+		Breakers:            breakers,
 		Router:              router,
 		Transport:           transport,
 		Log:                 log,

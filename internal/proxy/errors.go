@@ -42,6 +42,8 @@ func (p *Proxy) statusFor(err error) int {
 		// The backend is not who it should be: a gateway problem, and never worth a retry
 		// that a 504 might invite.
 		return http.StatusBadGateway
+	case errors.Is(err, errCircuitOpen):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, filters.ErrCredentialUnavailable):
 		// Fail closed: without its credential the request must not leave.
 		return http.StatusServiceUnavailable

@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/filters/circuit"
 	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/routing"
 )
@@ -72,6 +73,9 @@ type Options struct {
 	// Forward configures the forward proxy: <dynamic> routes, CONNECT tunnels and TLS
 	// interception. The zero value refuses every internal destination and intercepts nothing.
 	Forward ForwardOptions
+	// Breakers holds the circuit breakers of routes with a breaker filter (consecutiveBreaker,
+	// rateBreaker), one per backend host and settings. If nil, no breaker applies.
+	Breakers *circuit.Registry
 }
 
 // Proxy is an http.Handler that forwards requests by the current route table. It is safe for
@@ -90,6 +94,7 @@ type Proxy struct {
 	bufs      sync.Pool // *[]byte, for copying bodies
 	nonce     string    // marks the requests that Listener's connections refuse
 	fwd       *forwarder
+	breakers  *circuit.Registry // nil: no breakers
 
 	// warned holds, per route id, when the last credential warning was logged (unix nanos).
 	warned sync.Map // string -> *atomic.Int64
@@ -117,6 +122,7 @@ func New(opts Options) *Proxy {
 		metrics:   opts.Metrics,
 		nonce:     rand.Text(),
 		fwd:       fwd,
+		breakers:  opts.Breakers,
 	}
 	if p.noRoute == 0 {
 		p.noRoute = http.StatusNotFound
@@ -283,6 +289,11 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 				p.warnCredential(route, r, err, "credential unavailable, forwarding without it (fail-open)")
 				continue
 			}
+			var rep *filters.Reply
+			if errors.As(err, &rep) {
+				reply(w, rep) // the filter answers; recorded in metrics and access log as any answer
+				return
+			}
 			p.fail(w, r, route, err)
 			return
 		}
@@ -304,8 +315,18 @@ var errUnsupportedBackend = errors.New("unsupported backend")
 // forward sends out, already aimed at the route's backend, through transport and copies the
 // response to w. proto is the protocol the client asked to upgrade to, if any.
 func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string, transport http.RoundTripper) {
+	ticket, ok := p.breaker(route, out.URL.Host).Allow()
+	if !ok {
+		p.fail(w, r, route, errCircuitOpen)
+		return
+	}
 	sent := p.now()
 	res, err := transport.RoundTrip(out)
+	if err == nil || r.Context().Err() == nil {
+		// Skipper counts errors and 5xx as failures. A request its client cancelled says
+		// nothing about the backend and is not counted.
+		ticket.Done(err == nil && res.StatusCode < http.StatusInternalServerError)
+	}
 	if err == nil {
 		p.metrics.BackendDone(route.ID, p.now().Sub(sent))
 	} else if r.Context().Err() == nil {
@@ -391,6 +412,14 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 	case errors.As(err, &fe):
 		p.log.WithFields(logrus.Fields{fieldHost: r.Host, "remote": r.RemoteAddr, fieldError: err}).
 			Warn("refused a malformed or ambiguous request before parsing it")
+		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	if errors.Is(err, errCircuitOpen) {
+		// Every request fails this way while the breaker is open; the state change is what
+		// deserves a log line, not each refusal.
+		p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host}).Debug("circuit breaker open")
+		w.Header().Set(headerCircuitOpen, "true")
 		http.Error(w, http.StatusText(code), code)
 		return
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/filters/circuit"
+	"github.com/skipper-egress/skipper/filters/ratelimit"
 	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/routing"
 	"github.com/skipper-egress/skipper/secrets"
@@ -40,6 +42,12 @@ type Options struct {
 	// Forward configures the forward proxy; see Guard for an SSRF guard that never leaves
 	// loopback.
 	Forward proxy.ForwardOptions
+	// RateLimits hands out the rate limit filters' limiters; if nil, a registry without Redis
+	// of the proxy's own.
+	RateLimits *ratelimit.Registry
+	// Breakers holds the circuit breakers; if nil, a registry of the proxy's own, so that
+	// breaker filters work as in production.
+	Breakers *circuit.Registry
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -83,7 +91,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		tokens.Run(ctx) //nolint:errcheck // Run only returns when ctx is done
 	}()
 
-	reg, err := filters.NewRegistry(filters.Builtins(store, tokens)...)
+	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens, RateLimits: opts.RateLimits})...)
 	if err != nil {
 		t.Fatalf("filters.NewRegistry: %v", err)
 	}
@@ -99,6 +107,10 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 	router.Swap(table)
 
 	transport := proxy.NewTransport(opts.Transport)
+	breakers := opts.Breakers
+	if breakers == nil {
+		breakers = circuit.NewRegistry(circuit.Options{})
+	}
 	handler := proxy.New(proxy.Options{
 		Router:    router,
 		Transport: transport,
@@ -110,6 +122,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		NormalizeHost:       opts.NormalizeHost,
 		NoRouteStatus:       opts.NoRouteStatus,
 		Forward:             opts.Forward,
+		Breakers:            breakers,
 	})
 	srv := httptest.NewUnstartedServer(handler)
 	srv.Config.MaxHeaderBytes = opts.MaxHeaderBytes

@@ -186,7 +186,7 @@ hdr: Host("x.example") -> setRequestHeaderFromSecret("X-Api-Key", ` + p("github"
 basic: Path("/v1") -> basicAuthFromSecret(` + p("user") + `, ` + p("pass") + `) -> "https://api.stripe.com";
 oa: Host("oa.example") -> oauth2ClientCredentials("` + tokenURL + `", ` + p("client-id") + `, ` + p("client-secret") + `) -> "https://oa.example";
 lit: Host("lit.example") -> setRequestHeader("X-Route", "literal") -> "https://lit.example";`
-	table := compile(t, src, filters.Builtins(store, tokens))
+	table := compile(t, src, filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens}))
 	router := routing.NewRouter()
 	router.Swap(table)
 

@@ -1,0 +1,113 @@
+package filters_test
+
+import (
+	"errors"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/filters/circuit"
+)
+
+func TestLimitFilterArgs(t *testing.T) {
+	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{})...)
+	if err != nil {
+		t.Fatalf("NewRegistry: %v", err)
+	}
+	tests := []struct {
+		filter string
+		args   []any
+		ok     bool
+	}{
+		{filters.RateLimitName, []any{2.0, "1m"}, true},
+		{filters.RateLimitName, []any{1.0, 30.0}, true},
+		{filters.RateLimitName, []any{}, false},
+		{filters.RateLimitName, []any{2.0}, false},
+		{filters.RateLimitName, []any{2.0, "1m", "X-Client"}, false},
+		{filters.RateLimitName, []any{"2", "1m"}, false},
+		{filters.RateLimitName, []any{-1.0, "1m"}, false},
+		{filters.RateLimitName, []any{1.5, "1m"}, false},
+		{filters.RateLimitName, []any{2.0, "soon"}, false},
+		{filters.RateLimitName, []any{2.0, "0s"}, false},
+		{filters.ClientRateLimitName, []any{2.0, "1m"}, true},
+		{filters.ClientRateLimitName, []any{2.0, "1m", "Authorization, X-Forwarded-For"}, true},
+		{filters.ClientRateLimitName, []any{2.0, "1m", "bad header"}, false},
+		{filters.ClientRateLimitName, []any{2.0, "1m", 3.0}, false},
+		{filters.ClientRateLimitName, []any{2.0, "1m", "A", "B"}, false},
+		{filters.ClusterRateLimitName, []any{"api", 5.0, "1s"}, true},
+		{filters.ClusterRateLimitName, []any{"", 5.0, "1s"}, false},
+		{filters.ClusterRateLimitName, []any{5.0, "1s"}, false},
+		{filters.ClusterRateLimitName, []any{1.0, 5.0, "1s"}, false},
+		{filters.ClusterRateLimitName, []any{"api", 5.0, "1s", "X-Client"}, false},
+		{filters.ClusterClientRateLimitName, []any{"api", 5.0, "1s", "X-Client"}, true},
+		{filters.ClusterClientRateLimitName, []any{"api", 5.0, "1s"}, true},
+		{filters.ClusterClientRateLimitName, []any{"api", 5.0, "1s", ""}, false},
+		{filters.ConsecutiveBreakerName, []any{3.0}, true},
+		{filters.ConsecutiveBreakerName, []any{3.0, "30s", 2.0, "1h"}, true},
+		{filters.ConsecutiveBreakerName, []any{}, false},
+		{filters.ConsecutiveBreakerName, []any{0.0}, false},
+		{filters.ConsecutiveBreakerName, []any{3.0, "soon"}, false},
+		{filters.ConsecutiveBreakerName, []any{"3"}, false},
+		{filters.RateBreakerName, []any{5.0, 10.0}, true},
+		{filters.RateBreakerName, []any{5.0}, false},
+		{filters.RateBreakerName, []any{5.0, 2.0}, false},
+		{filters.DisableBreakerName, []any{}, true},
+		{filters.DisableBreakerName, []any{1.0}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.filter, func(t *testing.T) {
+			spec, ok := reg.Lookup(tc.filter)
+			if !ok {
+				t.Fatalf("filter %q not registered", tc.filter)
+			}
+			f, err := spec.Create(tc.args)
+			switch {
+			case tc.ok && err != nil:
+				t.Errorf("Create(%v): got error %v, want none", tc.args, err)
+			case !tc.ok && err == nil:
+				t.Errorf("Create(%v): got a filter, want an error", tc.args)
+			case !tc.ok && !errors.Is(err, filters.ErrInvalidArgs):
+				t.Errorf("Create(%v): got error %v, want one wrapping ErrInvalidArgs", tc.args, err)
+			}
+			if f != nil {
+				if err := f.Request(httptest.NewRequest("GET", "/", nil)); err != nil {
+					t.Errorf("first request: got error %v, want none", err)
+				}
+			}
+		})
+	}
+}
+
+func TestBreakerSettings(t *testing.T) {
+	tests := []struct {
+		filter string
+		args   []any
+		want   circuit.Settings
+	}{
+		{filters.ConsecutiveBreakerName, []any{3.0, "200ms"}, circuit.Settings{Type: circuit.ConsecutiveFailures, Failures: 3, Timeout: 200 * time.Millisecond}},
+		{filters.RateBreakerName, []any{5.0, 10.0}, circuit.Settings{Type: circuit.FailureRate, Failures: 5, Window: 10}},
+		{filters.DisableBreakerName, nil, circuit.Settings{Type: circuit.Disabled}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.filter, func(t *testing.T) {
+			var spec filters.Spec
+			for _, s := range filters.NewBreakerSpecs() {
+				if s.Name() == tc.filter {
+					spec = s
+				}
+			}
+			bf, err := spec.Create(tc.args)
+			if err != nil {
+				t.Fatalf("Create: %v", err)
+			}
+			bu, ok := bf.(filters.BreakerUser)
+			if !ok {
+				t.Fatalf("got %T, want a BreakerUser", bf)
+			}
+			if got := bu.BreakerSettings(); got != tc.want {
+				t.Errorf("got settings %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,55 @@
+package proxy
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/filters/circuit"
+	"github.com/skipper-egress/skipper/routing"
+)
+
+// headerCircuitOpen marks the answers of an open breaker, as Skipper marks them.
+const headerCircuitOpen = "X-Circuit-Open"
+
+// errCircuitOpen is the reason a request was refused without calling its backend: the backend's
+// breaker is open.
+var errCircuitOpen = errors.New("circuit breaker open")
+
+// reply answers the client with the Reply a filter returned, instead of calling the backend.
+func reply(w http.ResponseWriter, rep *filters.Reply) {
+	h := w.Header()
+	for k, vv := range rep.Header {
+		h[k] = append(h[k], vv...)
+	}
+	body := rep.Body
+	if body == "" {
+		body = http.StatusText(rep.Status) + "\n"
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(rep.Status)
+	_, _ = w.Write([]byte(body)) // the client went away; nothing left to tell it
+}
+
+// breaker returns the breaker guarding host for route, or nil when the proxy has no breaker
+// registry or the route no breaker filter. Routes hold a handful of filters, so scanning them
+// per request costs less than keeping an index next to every route.
+func (p *Proxy) breaker(route *routing.Route, host string) *circuit.Breaker {
+	if p.breakers == nil {
+		return nil
+	}
+	var s circuit.Settings
+	found := false
+	for _, f := range route.Filters {
+		if bu, ok := f.(filters.BreakerUser); ok {
+			s, found = bu.BreakerSettings(), true // the last one counts
+		}
+	}
+	if !found {
+		return nil
+	}
+	return p.breakers.Get(host, s)
+}
