@@ -35,6 +35,11 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewSetQuery(),
 		NewDropQuery(),
 		NewComment(),
+		NewStatus(),
+		NewInlineContent(),
+		NewRedirectTo(),
+		NewBackendTimeout(),
+		NewPreserveHost(),
 	}
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
 	specs = append(specs, NewBreakerSpecs()...)

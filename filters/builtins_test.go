@@ -23,6 +23,8 @@ func TestBuiltins(t *testing.T) {
 		filters.CommentName, filters.RateLimitName, filters.ClientRateLimitName,
 		filters.ClusterRateLimitName, filters.ClusterClientRateLimitName,
 		filters.ConsecutiveBreakerName, filters.RateBreakerName, filters.DisableBreakerName,
+		filters.StatusName, filters.InlineContentName, filters.RedirectToName,
+		filters.BackendTimeoutName, filters.PreserveHostName,
 	}
 	tests := []struct {
 		name   string

@@ -46,6 +46,7 @@ type Config struct {
 	ProxyPreserveHost bool
 	NormalizeHost     bool
 	DefaultHTTPStatus int
+	MaxLoopbacks      int
 	RemoveHopHeaders  bool // accepted for Skipper's command lines; hop-by-hop headers always go
 
 	// The backends.
@@ -126,6 +127,7 @@ func addServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.BoolVar(&cfg.ProxyPreserveHost, "proxy-preserve-host", false, "send the client's Host to the backend instead of the backend's own")
 	fs.BoolVar(&cfg.NormalizeHost, "normalize-host", false, "lower-case the Host and drop a trailing dot before matching routes")
 	fs.IntVar(&cfg.DefaultHTTPStatus, "default-http-status", http.StatusNotFound, "status of a request that no route matches")
+	fs.IntVar(&cfg.MaxLoopbacks, "max-loopbacks", 9, "how often one request may pass through <loopback> routes before it fails with 500")
 	fs.BoolVar(&cfg.RemoveHopHeaders, "remove-hop-headers", false,
 		"accepted for compatibility: hop-by-hop headers are always removed (RFC 9110 §7.6.1)")
 }
@@ -221,6 +223,9 @@ func (c Config) validateServer() []error {
 	}
 	if c.MaxHeaderBytes <= 0 {
 		errs = append(errs, fmt.Errorf("-max-header-bytes must be positive, got %d", c.MaxHeaderBytes))
+	}
+	if c.MaxLoopbacks < 0 {
+		errs = append(errs, fmt.Errorf("-max-loopbacks must not be negative, got %d", c.MaxLoopbacks))
 	}
 	if c.DefaultHTTPStatus < 200 || c.DefaultHTTPStatus > 599 {
 		errs = append(errs, fmt.Errorf("-default-http-status must be between 200 and 599, got %d", c.DefaultHTTPStatus))

@@ -327,6 +327,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"negative duration", []string{"-credentials-update-interval", "-1s"}, exitUsage, "", "-credentials-update-interval must be positive, got -1s"},
 		{"bad log level", []string{"-application-log-level=LOUD"}, exitUsage, "", `unknown log level "LOUD"`},
 		{"several problems at once", []string{"-application-log-level=LOUD", "-credentials-update-interval=0s"}, exitUsage, "", "; "},
+		{"negative max-loopbacks", []string{"-max-loopbacks=-1"}, exitUsage, "", "-max-loopbacks must not be negative, got -1"},
 		{"positional argument", []string{"routes.eskip"}, exitUsage, "", `unexpected argument "routes.eskip"`},
 		{"missing value", []string{"-address"}, exitUsage, "", "flag needs an argument: --address"},
 		{"certificate without key", []string{"-tls-cert=a.crt"}, exitUsage, "", "-tls-cert names 1 files and -tls-key 0"},

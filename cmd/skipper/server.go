@@ -56,6 +56,7 @@ func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, f
 		PreserveHost:        cfg.ProxyPreserveHost,
 		NormalizeHost:       cfg.NormalizeHost,
 		NoRouteStatus:       cfg.DefaultHTTPStatus,
+		MaxLoopbacks:        maxLoopbacks(cfg.MaxLoopbacks),
 		Metrics:             m,
 		AccessLogJSON:       cfg.AccessLogJSON,
 	}
@@ -154,4 +155,13 @@ func (s stopper) stop(sig os.Signal, more <-chan os.Signal) error {
 		<-done
 		return s.server.Close()
 	}
+}
+
+// maxLoopbacks turns the flag into proxy.Options.MaxLoopbacks, where zero means the default and a
+// negative number means none: -max-loopbacks=0 allows no loopback.
+func maxLoopbacks(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

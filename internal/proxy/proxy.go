@@ -76,25 +76,29 @@ type Options struct {
 	// Breakers holds the circuit breakers of routes with a breaker filter (consecutiveBreaker,
 	// rateBreaker), one per backend host and settings. If nil, no breaker applies.
 	Breakers *circuit.Registry
+	// MaxLoopbacks is how many <loopback> routes one request may pass through before it fails
+	// with 500, as Skipper's -max-loopbacks. If zero, 9; if negative, none.
+	MaxLoopbacks int
 }
 
 // Proxy is an http.Handler that forwards requests by the current route table. It is safe for
 // concurrent use.
 type Proxy struct {
-	router    *routing.Router
-	transport http.RoundTripper
-	log       logrus.FieldLogger
-	access    *accessLog
-	metrics   metrics.Recorder
-	failOpen  bool
-	preserve  bool
-	normalize bool
-	noRoute   int
-	now       func() time.Time
-	bufs      sync.Pool // *[]byte, for copying bodies
-	nonce     string    // marks the requests that Listener's connections refuse
-	fwd       *forwarder
-	breakers  *circuit.Registry // nil: no breakers
+	router       *routing.Router
+	transport    http.RoundTripper
+	log          logrus.FieldLogger
+	access       *accessLog
+	metrics      metrics.Recorder
+	failOpen     bool
+	preserve     bool
+	normalize    bool
+	noRoute      int
+	now          func() time.Time
+	bufs         sync.Pool // *[]byte, for copying bodies
+	nonce        string    // marks the requests that Listener's connections refuse
+	fwd          *forwarder
+	breakers     *circuit.Registry // nil: no breakers
+	maxLoopbacks int
 
 	// warned holds, per route id, when the last credential warning was logged (unix nanos).
 	warned sync.Map // string -> *atomic.Int64
@@ -123,6 +127,11 @@ func New(opts Options) *Proxy {
 		nonce:     rand.Text(),
 		fwd:       fwd,
 		breakers:  opts.Breakers,
+
+		maxLoopbacks: opts.MaxLoopbacks,
+	}
+	if p.maxLoopbacks == 0 {
+		p.maxLoopbacks = defaultMaxLoopbacks
 	}
 	if p.noRoute == 0 {
 		p.noRoute = http.StatusNotFound
@@ -238,10 +247,16 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 		p.connect(w, r, route)
 		return
 	}
+	p.serveRoute(w, r, r, route, 0)
+}
 
+// serveRoute runs route's filters on a copy of src and serves it by route's backend. src is r,
+// the client's request, or after <loopback> routes the request as their filters left it; hops
+// counts those routes.
+func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *routing.Route, hops int) {
 	// Filters see the outgoing copy; the context lets placeholders such as ${request.host}
 	// still read the client's request.
-	out := r.Clone(filters.WithIncoming(r.Context(), r))
+	out := src.Clone(filters.WithIncoming(src.Context(), r))
 	out.RequestURI = "" // set on server requests, forbidden on client ones
 	out.Close = false
 	proto := upgradeType(r)
@@ -291,7 +306,7 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 			}
 			var rep *filters.Reply
 			if errors.As(err, &rep) {
-				reply(w, rep) // the filter answers; recorded in metrics and access log as any answer
+				reply(w, replyStatus(route, i, rep)) // recorded in metrics and access log as any answer
 				return
 			}
 			p.fail(w, r, route, err)
@@ -301,7 +316,9 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 
 	switch route.Backend.Type {
 	case routing.BackendShunt:
-		w.WriteHeader(http.StatusNotFound)
+		w.WriteHeader(shuntStatus(route))
+	case routing.BackendLoopback:
+		p.loopback(w, r, out, route, hops)
 	case routing.BackendNetwork, routing.BackendDynamic:
 		p.forward(w, r, out, route, proto, transport)
 	default:
@@ -320,6 +337,8 @@ func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routin
 		p.fail(w, r, route, errCircuitOpen)
 		return
 	}
+	out, cancel := withBackendTimeout(route, out)
+	defer cancel() // after the body is copied: the deadline bounds it too
 	sent := p.now()
 	res, err := transport.RoundTrip(out)
 	if err == nil || r.Context().Err() == nil {

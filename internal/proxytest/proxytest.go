@@ -48,6 +48,8 @@ type Options struct {
 	// Breakers holds the circuit breakers; if nil, a registry of the proxy's own, so that
 	// breaker filters work as in production.
 	Breakers *circuit.Registry
+	// MaxLoopbacks is handed to the proxy; zero means its default of 9.
+	MaxLoopbacks int
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -123,6 +125,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		NoRouteStatus:       opts.NoRouteStatus,
 		Forward:             opts.Forward,
 		Breakers:            breakers,
+		MaxLoopbacks:        opts.MaxLoopbacks,
 	})
 	srv := httptest.NewUnstartedServer(handler)
 	srv.Config.MaxHeaderBytes = opts.MaxHeaderBytes

@@ -1,0 +1,69 @@
+package filters
+
+import (
+	"net/http"
+	"net/url"
+)
+
+// RedirectToName is the route name of the filter that answers with a redirect.
+const RedirectToName = "redirectTo"
+
+type redirectToSpec struct{}
+
+type redirectToFilter struct {
+	code int
+	base *url.URL
+}
+
+var (
+	_ Spec   = (*redirectToSpec)(nil)
+	_ Filter = (*redirectToFilter)(nil)
+)
+
+// NewRedirectTo returns the spec of redirectTo(code, location), which answers the client with a
+// redirect: status code, a whole number from 300 to 399, and a Location built from location.
+// As in Skipper, the parts location leaves out come from the client's request: without a path
+// the request's path is kept, and without a query the request's query. A location without a
+// host stays a relative reference. The backend is not called and the later request filters do
+// not run.
+func NewRedirectTo() Spec { return &redirectToSpec{} }
+
+func (*redirectToSpec) Name() string { return RedirectToName }
+
+func (*redirectToSpec) Create(args []any) (Filter, error) {
+	if len(args) != 2 {
+		return nil, argsErrorf("%s: want 2 arguments (status code, location), got %d", RedirectToName, len(args))
+	}
+	code, err := statusArg(RedirectToName, 1, args[0], 300, 399)
+	if err != nil {
+		return nil, err
+	}
+	loc, ok := args[1].(string)
+	if !ok {
+		return nil, argsErrorf("%s: argument 2 (location) must be a string, got %T", RedirectToName, args[1])
+	}
+	if err := checkHeaderText(RedirectToName, 2, "location", loc); err != nil {
+		return nil, err
+	}
+	base, err := url.Parse(loc)
+	if err != nil {
+		return nil, argsErrorf("%s: argument 2 (location) is not a URL: %v", RedirectToName, err)
+	}
+	if base.Scheme != "" && base.Host == "" {
+		return nil, argsErrorf("%s: argument 2 (location) %q has a scheme but no host", RedirectToName, loc)
+	}
+	return &redirectToFilter{code: code, base: base}, nil
+}
+
+func (f *redirectToFilter) Request(r *http.Request) error {
+	in := Incoming(r).URL
+	u := url.URL{Scheme: f.base.Scheme, Host: f.base.Host, Path: in.Path, RawPath: in.RawPath, RawQuery: in.RawQuery}
+	if f.base.Path != "" {
+		u.Path, u.RawPath = f.base.Path, f.base.RawPath
+	}
+	if f.base.RawQuery != "" {
+		u.RawQuery = f.base.RawQuery
+	}
+	u.Fragment, u.RawFragment = f.base.Fragment, f.base.RawFragment
+	return &Reply{Status: f.code, Header: http.Header{"Location": {u.String()}}}
+}
