@@ -39,6 +39,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewInlineContent(),
 		NewRedirectTo(),
 		NewBackendTimeout(),
+		NewConsistentHashKey(),
 		NewPreserveHost(),
 	}
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)

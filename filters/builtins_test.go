@@ -24,7 +24,7 @@ func TestBuiltins(t *testing.T) {
 		filters.ClusterRateLimitName, filters.ClusterClientRateLimitName,
 		filters.ConsecutiveBreakerName, filters.RateBreakerName, filters.DisableBreakerName,
 		filters.StatusName, filters.InlineContentName, filters.RedirectToName,
-		filters.BackendTimeoutName, filters.PreserveHostName,
+		filters.BackendTimeoutName, filters.PreserveHostName, filters.ConsistentHashKeyName,
 	}
 	tests := []struct {
 		name   string

@@ -3,6 +3,7 @@
 package proxy
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -99,6 +100,9 @@ type Proxy struct {
 	fwd          *forwarder
 	breakers     *circuit.Registry // nil: no breakers
 	maxLoopbacks int
+
+	// balancers holds the load balancer of each BackendLB route, created on first use.
+	balancers sync.Map // weak.Pointer[routing.Route] -> *balancer
 
 	// warned holds, per route id, when the last credential warning was logged (unix nanos).
 	warned sync.Map // string -> *atomic.Int64
@@ -284,6 +288,16 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 			out.Host = hostHeader(b.Scheme, b.Host)
 		}
 	}
+	lbHost := "" // the Host a load-balanced request has unless a filter changes it
+	if route.Backend.Type == routing.BackendLB {
+		// A filter may still set the Host; otherwise it follows the endpoint of each attempt.
+		e := route.Backend.Endpoints[0]
+		out.URL.Scheme, out.URL.Host = e.Scheme, e.Host
+		lbHost = hostHeader(e.Scheme, e.Host)
+		if !p.preserve {
+			out.Host = lbHost
+		}
+	}
 	transport := p.transport
 	if route.Backend.Type == routing.BackendDynamic {
 		scheme, host, err := dynamicTarget(r)
@@ -321,6 +335,9 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 		p.loopback(w, r, out, route, hops)
 	case routing.BackendNetwork, routing.BackendDynamic:
 		p.forward(w, r, out, route, proto, transport)
+	case routing.BackendLB:
+		// The Host follows the endpoint unless the client's is kept or a filter chose one.
+		p.forwardLB(w, r, out, route, proto, out.Host == lbHost && !(p.preserve && r.Host == lbHost))
 	default:
 		p.fail(w, r, route, fmt.Errorf("%w: %v", errUnsupportedBackend, route.Backend.Type))
 	}
@@ -332,15 +349,22 @@ var errUnsupportedBackend = errors.New("unsupported backend")
 // forward sends out, already aimed at the route's backend, through transport and copies the
 // response to w. proto is the protocol the client asked to upgrade to, if any.
 func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string, transport http.RoundTripper) {
+	res, cancel, err := p.send(r, out, route, transport)
+	defer cancel() // after the body is copied: the deadline bounds it too
+	p.respond(w, r, out, route, proto, res, err)
+}
+
+// send sends out through transport, within route's circuit breaker and backend timeout, and
+// records the outcome. cancel releases the timeout once the response body is read; it is never
+// nil.
+func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.RoundTripper) (res *http.Response, cancel context.CancelFunc, err error) {
 	ticket, ok := p.breaker(route, out.URL.Host).Allow()
 	if !ok {
-		p.fail(w, r, route, errCircuitOpen)
-		return
+		return nil, func() {}, errCircuitOpen
 	}
-	out, cancel := withBackendTimeout(route, out)
-	defer cancel() // after the body is copied: the deadline bounds it too
+	out, cancel = withBackendTimeout(route, out)
 	sent := p.now()
-	res, err := transport.RoundTrip(out)
+	res, err = transport.RoundTrip(out)
 	if err == nil || r.Context().Err() == nil {
 		// Skipper counts errors and 5xx as failures. A request its client cancelled says
 		// nothing about the backend and is not counted.
@@ -351,6 +375,12 @@ func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routin
 	} else if r.Context().Err() == nil {
 		p.metrics.BackendError(route.ID, metrics.BackendErrorKind(err))
 	}
+	return res, cancel, err
+}
+
+// respond copies res, the backend's answer to out, to w, or answers the error err of sending
+// out.
+func (p *Proxy) respond(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string, res *http.Response, err error) {
 	if err != nil {
 		if r.Context().Err() != nil {
 			// The client went away; there is nobody to answer.
