@@ -1,18 +1,11 @@
 package filters
 
-import "net/http"
-
 // AppendRequestHeaderName is the route name of the filter that adds a request header value.
 const AppendRequestHeaderName = "appendRequestHeader"
 
 type appendHeaderSpec struct{}
 
-type appendHeaderFilter struct{ headerValue }
-
-var (
-	_ Spec   = (*appendHeaderSpec)(nil)
-	_ Filter = (*appendHeaderFilter)(nil)
-)
+var _ Spec = (*appendHeaderSpec)(nil)
 
 // NewAppendRequestHeader returns the spec of appendRequestHeader(name, value), which adds value
 // as one more instance of the named request header, keeping those already there. The value
@@ -27,23 +20,5 @@ func (*appendHeaderSpec) Create(args []any) (Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &appendHeaderFilter{hv}, nil
-}
-
-func (f *appendHeaderFilter) Request(r *http.Request) error {
-	v, ok := f.resolve(r, nil)
-	if !ok {
-		return nil
-	}
-	if f.header == headerHost {
-		if validHost(v) {
-			r.Host = v
-		}
-		return nil
-	}
-	if r.Header == nil {
-		r.Header = make(http.Header)
-	}
-	r.Header[f.header] = append(r.Header[f.header], v)
-	return nil
+	return &requestHeaderFilter{headerValue: hv, appendValue: true}, nil
 }

@@ -10,11 +10,16 @@ const headerHost = "Host"
 
 type setHeaderSpec struct{}
 
-type setHeaderFilter struct{ headerValue }
+// requestHeaderFilter is setRequestHeader's and appendRequestHeader's request-time half: the
+// two differ only in whether the value replaces the header's values or joins them.
+type requestHeaderFilter struct {
+	headerValue
+	appendValue bool
+}
 
 var (
 	_ Spec   = (*setHeaderSpec)(nil)
-	_ Filter = (*setHeaderFilter)(nil)
+	_ Filter = (*requestHeaderFilter)(nil)
 )
 
 // NewSetRequestHeader returns the spec of setRequestHeader(name, value), which replaces every
@@ -40,10 +45,12 @@ func (*setHeaderSpec) Create(args []any) (Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &setHeaderFilter{hv}, nil
+	return &requestHeaderFilter{headerValue: hv}, nil
 }
 
-func (f *setHeaderFilter) Request(r *http.Request) error {
+// Request sets, or adds, the expanded value; the Host header sets r.Host, which Go sends in
+// place of any Host entry of the header map.
+func (f *requestHeaderFilter) Request(r *http.Request) error {
 	v, ok := f.resolve(r, nil)
 	if !ok {
 		return nil
@@ -52,6 +59,13 @@ func (f *setHeaderFilter) Request(r *http.Request) error {
 		if validHost(v) {
 			r.Host = v
 		}
+		return nil
+	}
+	if f.appendValue {
+		if r.Header == nil {
+			r.Header = make(http.Header)
+		}
+		r.Header[f.header] = append(r.Header[f.header], v)
 		return nil
 	}
 	setHeader(r, f.header, v)
