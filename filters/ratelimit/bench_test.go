@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/skipper-egress/skipper/filters/ratelimit"
+
+	"github.com/skipper-egress/skipper/internal/redistest"
 )
 
 // BenchmarkLocalAllow measures the local limiter on the request path, for a key it already
@@ -71,7 +73,7 @@ func BenchmarkLocalAllow(b *testing.B) {
 // BenchmarkRedisAllow measures one cluster limiter decision against a local redis-server: a
 // script round trip over loopback, serially and from parallel requests.
 func BenchmarkRedisAllow(b *testing.B) {
-	srv := startRedis(b)
+	srv := redistest.Start(b)
 	ctx := context.Background()
 	for _, parallel := range []bool{false, true} {
 		name := "serial"
@@ -79,7 +81,7 @@ func BenchmarkRedisAllow(b *testing.B) {
 			name = "parallel"
 		}
 		b.Run(name, func(b *testing.B) {
-			reg := ratelimit.NewRegistry(ratelimit.Options{Redis: srv.client(b)})
+			reg := ratelimit.NewRegistry(ratelimit.Options{Redis: srv.Client(b)})
 			l, err := reg.Cluster("bench-"+name, 1_000_000_000, time.Second)
 			if err != nil {
 				b.Fatal(err)

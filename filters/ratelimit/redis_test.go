@@ -14,6 +14,8 @@ import (
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/skipper-egress/skipper/filters/ratelimit"
+
+	"github.com/skipper-egress/skipper/internal/redistest"
 )
 
 // admission is one admitted request, bracketed by the client's clock: Redis decided it at some
@@ -24,7 +26,7 @@ type admission struct{ before, after time.Time }
 // redis-server and hammers one group from all of them at once. In every interval of one period,
 // the requests certainly decided inside it must number at most n: the script's bound is exact.
 func TestClusterLimitSharedByReplicas(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	const (
 		n       = 100
 		period  = time.Second
@@ -39,7 +41,7 @@ func TestClusterLimitSharedByReplicas(t *testing.T) {
 	)
 	stop := time.Now().Add(run)
 	for replica := range 3 {
-		reg := ratelimit.NewRegistry(ratelimit.Options{Redis: srv.client(t)})
+		reg := ratelimit.NewRegistry(ratelimit.Options{Redis: srv.Client(t)})
 		l, err := reg.Cluster("api", n, period)
 		if err != nil {
 			t.Fatalf("Cluster: %v", err)
@@ -101,9 +103,9 @@ func TestClusterLimitSharedByReplicas(t *testing.T) {
 }
 
 func TestClusterLimitSemantics(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	ctx := context.Background()
-	reg := ratelimit.NewRegistry(ratelimit.Options{Redis: srv.client(t)})
+	reg := ratelimit.NewRegistry(ratelimit.Options{Redis: srv.Client(t)})
 	mustCluster := func(group string, n int, period time.Duration) ratelimit.Limiter {
 		t.Helper()
 		l, err := reg.Cluster(group, n, period)
@@ -178,7 +180,7 @@ func TestClusterLimitSemantics(t *testing.T) {
 	t.Run("redis never sees the key", func(t *testing.T) {
 		const secret = "Bearer s3cr3t-t0ken"
 		admit(mustCluster("hashed", 5, time.Minute), secret, 1)
-		c := srv.client(t)
+		c := srv.Client(t)
 		keys, err := c.Keys(ctx, "*").Result()
 		if err != nil {
 			t.Fatalf("KEYS: %v", err)
@@ -201,7 +203,7 @@ func TestClusterLimitSemantics(t *testing.T) {
 // failing closed, checks that each follows its policy, counts and logs once, and that both
 // count normally again once redis-server is back on the same port.
 func TestClusterRedisOutage(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	ctx := context.Background()
 	type replica struct {
 		name       string
@@ -215,7 +217,7 @@ func TestClusterRedisOutage(t *testing.T) {
 		logger, hook := logtest.NewNullLogger()
 		r.log = hook
 		reg := ratelimit.NewRegistry(ratelimit.Options{
-			Redis: srv.client(t), FailClosed: r.failClosed, Log: logger,
+			Redis: srv.Client(t), FailClosed: r.failClosed, Log: logger,
 			OnRedisError: func() { r.errs.Add(1) },
 		})
 		var err error
@@ -241,7 +243,7 @@ func TestClusterRedisOutage(t *testing.T) {
 		expect(r, "before the outage", false, nil)
 	}
 
-	srv.stop()
+	srv.Stop()
 	const tries = 20
 	for _, r := range replicas {
 		for range tries {
@@ -255,7 +257,7 @@ func TestClusterRedisOutage(t *testing.T) {
 		}
 	}
 
-	srv.start() // empty again: no persistence
+	srv.Restart() // empty again: no persistence
 	for _, r := range replicas {
 		waitForRedis(t, r.limiter)
 		// waitForRedis used one slot of three.

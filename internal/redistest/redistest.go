@@ -1,4 +1,6 @@
-package ratelimit_test
+// Package redistest runs a redis-server of a test's own, for the tests of everything that shares
+// state through Redis.
+package redistest
 
 import (
 	"bufio"
@@ -12,9 +14,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// redisServer is a redis-server process of the test's own, on a free loopback port, without
-// persistence. stop kills it as a crash would; start brings it back, empty, on the same port.
-type redisServer struct {
+// Server is a redis-server process of the test's own, on a free loopback port, without
+// persistence. Stop kills it as a crash would; Restart brings it back, empty, on the same port.
+type Server struct {
 	t      testing.TB
 	path   string
 	dir    string
@@ -24,17 +26,17 @@ type redisServer struct {
 	out    bytes.Buffer
 }
 
-// startRedis starts a redis-server for t and stops it when t ends. Without redis-server in PATH
+// Start starts a redis-server for t and stops it when t ends. Without redis-server in PATH
 // the test is skipped.
-func startRedis(t testing.TB) *redisServer {
+func Start(t testing.TB) *Server {
 	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server not in PATH; install it (apt-get install redis-server) to run the Redis tests")
 	}
-	s := &redisServer{t: t, path: path, dir: t.TempDir(), port: freePort(t)}
+	s := &Server{t: t, path: path, dir: t.TempDir(), port: freePort(t)}
 	s.start()
-	t.Cleanup(s.stop)
+	t.Cleanup(s.Stop)
 	return s
 }
 
@@ -48,10 +50,13 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func (s *redisServer) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// Restart runs redis-server again on the same port, empty, and waits until it answers PING.
+func (s *Server) Restart() { s.start() }
 
 // start runs redis-server and waits until it answers PING.
-func (s *redisServer) start() {
+func (s *Server) start() {
 	s.t.Helper()
 	s.out.Reset()
 	s.cmd = exec.Command(s.path, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
@@ -77,7 +82,7 @@ func (s *redisServer) start() {
 		default:
 		}
 		if time.Now().After(deadline) {
-			s.stop()
+			s.Stop()
 			s.t.Fatalf("redis-server did not answer PING within 10s:\n%s", s.out.String())
 		}
 		select {
@@ -88,8 +93,8 @@ func (s *redisServer) start() {
 }
 
 // ping sends one PING and reports whether PONG came back.
-func (s *redisServer) ping() bool {
-	c, err := net.DialTimeout("tcp", s.addr(), 100*time.Millisecond)
+func (s *Server) ping() bool {
+	c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond)
 	if err != nil {
 		return false
 	}
@@ -102,8 +107,8 @@ func (s *redisServer) ping() bool {
 	return err == nil && line == "+PONG\r\n"
 }
 
-// stop kills redis-server, if it runs, and waits for it to exit.
-func (s *redisServer) stop() {
+// Stop kills redis-server, if it runs, and waits for it to exit.
+func (s *Server) Stop() {
 	if s.cmd == nil {
 		return
 	}
@@ -112,12 +117,15 @@ func (s *redisServer) stop() {
 	s.cmd = nil
 }
 
-// client returns a go-redis client for the server with short timeouts and no retries, as a proxy
+// Client returns a client for the server, as NewClient does.
+func (s *Server) Client(t testing.TB) *redis.Client { return NewClient(t, s.Addr()) }
+
+// NewClient returns a go-redis client for addr with short timeouts and no retries, as a proxy
 // should configure it, closed when the test ends.
-func (s *redisServer) client(t testing.TB) *redis.Client {
+func NewClient(t testing.TB, addr string) *redis.Client {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{
-		Addr:            s.addr(),
+		Addr:            addr,
 		DialTimeout:     200 * time.Millisecond,
 		ReadTimeout:     200 * time.Millisecond,
 		WriteTimeout:    200 * time.Millisecond,
