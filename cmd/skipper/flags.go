@@ -72,6 +72,7 @@ type Config struct {
 	ClusterRatelimitFailClosed bool
 	EnableRatelimits           bool // accepted for Skipper's command lines; the filters always work
 	EnableBreakers             bool // accepted for Skipper's command lines; the filters always work
+	Breakers                   []breakerFlag
 }
 
 // newFlagSet binds the command-line flags to cfg. Names and defaults follow Skipper's, so that a

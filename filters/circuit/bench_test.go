@@ -50,6 +50,19 @@ func BenchmarkBreakerAllow(b *testing.B) {
 			})
 		})
 	}
+	b.Run("host default by name without port, parallel", func(b *testing.B) {
+		reg := circuit.NewRegistry(circuit.Options{
+			Defaults:     consecutive,
+			HostDefaults: map[string]circuit.Settings{"backend.test": {Failures: 3}, "other.test": rate},
+		})
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				ticket, _ := reg.Get("backend.test:443", circuit.Settings{}).Allow()
+				ticket.Done(true)
+			}
+		})
+	})
 	b.Run("open, refused parallel", func(b *testing.B) {
 		reg := circuit.NewRegistry(circuit.Options{})
 		br := reg.Get("backend.test", circuit.Settings{Type: circuit.ConsecutiveFailures, Failures: 1, Timeout: time.Hour})

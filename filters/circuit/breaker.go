@@ -11,6 +11,11 @@
 // The consecutive breaker opens after Failures failures in a row. The rate breaker opens when
 // Failures of the last Window outcomes (a count of requests, not a time span) were failures,
 // which behaves the same for low and high traffic. Both follow Skipper's settings and defaults.
+//
+// Besides route filters, the Registry holds default breakers, as Skipper's -breaker flags set
+// them: one for every backend host and others for particular hosts. A route's breaker filter wins
+// over its host's default, which wins over the global one, and each level inherits the settings
+// it leaves unset from the next (Settings.Inherit); disableBreaker turns both defaults off.
 package circuit
 
 import (
@@ -24,7 +29,8 @@ import (
 type Type uint8
 
 const (
-	// None means no breaker is configured. Registry.Get returns nil for it.
+	// None means no breaker is configured: a route without a breaker filter. Registry.Get
+	// gives it the host's default breaker, or nil when there is none.
 	None Type = iota
 	// ConsecutiveFailures opens after Failures failures in a row (consecutiveBreaker).
 	ConsecutiveFailures
@@ -93,6 +99,34 @@ func (s Settings) withDefaults() Settings {
 		s.Window = max(s.Failures, s.Window)
 	} else {
 		s.Window = 0
+	}
+	return s
+}
+
+// Inherit returns s with the fields it leaves unset taken from base, the way a route's breaker
+// filter builds on its host's default and a host's default on the global one, as in Skipper.
+// No type takes base's type; zero failures and window take base's when the types then agree;
+// zero timeout, half-open requests and idle TTL take base's. A Disabled s stays disabled.
+func (s Settings) Inherit(base Settings) Settings {
+	if s.Type == None {
+		s.Type = base.Type
+	}
+	if s.Type == base.Type {
+		if s.Failures == 0 {
+			s.Failures = base.Failures
+		}
+		if s.Window == 0 {
+			s.Window = base.Window
+		}
+	}
+	if s.Timeout == 0 {
+		s.Timeout = base.Timeout
+	}
+	if s.HalfOpenRequests == 0 {
+		s.HalfOpenRequests = base.HalfOpenRequests
+	}
+	if s.IdleTTL == 0 {
+		s.IdleTTL = base.IdleTTL
 	}
 	return s
 }

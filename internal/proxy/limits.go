@@ -35,21 +35,19 @@ func reply(w http.ResponseWriter, rep *filters.Reply) {
 }
 
 // breaker returns the breaker guarding host for route, or nil when the proxy has no breaker
-// registry or the route no breaker filter. Routes hold a handful of filters, so scanning them
-// per request costs less than keeping an index next to every route.
+// registry or neither the route nor the registry's defaults ask for one. A route's breaker filter
+// wins (disableBreaker turns the defaults off); a route without one gets the host's default
+// breaker, or the global one. Routes hold a handful of filters, so scanning them per request
+// costs less than keeping an index next to every route.
 func (p *Proxy) breaker(route *routing.Route, host string) *circuit.Breaker {
 	if p.breakers == nil {
 		return nil
 	}
-	var s circuit.Settings
-	found := false
+	var s circuit.Settings // type None: no breaker filter, the registry's defaults apply
 	for _, f := range route.Filters {
 		if bu, ok := f.(filters.BreakerUser); ok {
-			s, found = bu.BreakerSettings(), true // the last one counts
+			s = bu.BreakerSettings() // the last one counts
 		}
-	}
-	if !found {
-		return nil
 	}
 	return p.breakers.Get(host, s)
 }
