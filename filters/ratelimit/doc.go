@@ -50,5 +50,9 @@
 // as in Skipper) admits every request, fail closed refuses every request with a Retry-After of
 // one second. Either way Allow returns an error wrapping ErrUnavailable next to the decision,
 // Options.OnRedisError is called (a metric hook), and a warning is logged at most once a minute.
-// Recovery needs nothing: the next request that reaches Redis is counted normally.
+// Recovery needs nothing: the next request that reaches Redis is counted normally. Requests may
+// keep following the policy for up to about a second after Redis answers again: once PoolSize
+// dials in a row have failed, go-redis stops dialling (so an outage costs no dial timeout per
+// request) and probes Redis once a second in the background. The fleet test in cmd/skipper
+// measures 0.7 to 1.0 seconds.
 package ratelimit

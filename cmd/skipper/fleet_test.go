@@ -1,0 +1,342 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/skipper-egress/skipper/internal/redistest"
+)
+
+// The fleet quota of issue 6: three skipper processes share one Redis and the route
+// clusterRatelimit("api", fleetLimit, "1s").
+const (
+	fleetLimit  = 100
+	fleetPeriod = time.Second
+	fleetSize   = 3
+
+	// fleetTick paces the load: every tick sends one request to each process, 300 requests/s
+	// in all, three times the limit, for fleetTicks ticks (10s).
+	fleetTick  = 10 * time.Millisecond
+	fleetTicks = 1000
+	// Redis is killed at tick fleetKillAt and started again, empty, on the same port at
+	// fleetRestartAt.
+	fleetKillAt    = 400
+	fleetRestartAt = 650
+	// fleetInFlight bounds the requests waiting for an answer, per fleet.
+	fleetInFlight = 100
+
+	// fleetSlack is the documented bound of the cluster limiter (filters/ratelimit/doc.go):
+	// at most n admitted requests in any interval of length period on the Redis server's
+	// clock, with no allowance; a backend sees that shifted by the proxy-to-backend latency,
+	// so in any interval of length period it sees at most n plus those admitted during J,
+	// the spread of that latency, about n*J/period. We allow J up to 100ms, for a loaded
+	// machine under -race: 10 requests.
+	fleetSlack = fleetLimit * 100 * time.Millisecond / fleetPeriod
+
+	// fleetRecovery is how long after Redis answers again a process may keep following the
+	// failure policy: go-redis stops dialling after PoolSize dials in a row have failed and
+	// then probes once a second (doc.go of filters/ratelimit), plus the 50ms dial timeout and
+	// a margin for a loaded machine.
+	fleetRecovery = 1500 * time.Millisecond
+)
+
+// TestFleetQuota is issue 6's fleet test: three skipper processes sharing one redis-server and
+// clusterRatelimit("api", 100, "1s"), driven together at 300 requests/s for 10s, with Redis
+// killed after 4s and started again, empty, on the same port 2.5s later. The backend must see
+// no more than the limit plus the documented bound in any one-second interval while Redis is
+// up, the rest get 429 with Retry-After; while Redis is down every request passes (fail-open,
+// the default) or gets 429 (-cluster-ratelimit-fail-closed); no process panics; limiting
+// resumes once Redis is back. The two policies run side by side, each with a Redis of its own.
+func TestFleetQuota(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three skipper processes and redis-server for 10s")
+	}
+	for _, failClosed := range []bool{false, true} {
+		name := map[bool]string{false: "fail open", true: "fail closed"}[failClosed]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := startFleet(t, failClosed)
+			f.drive(t)
+			f.checkQuota(t)
+			f.checkOutage(t, failClosed)
+			f.checkLogs(t, failClosed)
+		})
+	}
+}
+
+// fleetArrival is a request the backend saw: when, and when the test sent it, both since the
+// run began.
+type fleetArrival struct{ at, sent time.Duration }
+
+// fleetAnswer is what a client got for one request.
+type fleetAnswer struct {
+	proc       int
+	sent       time.Duration
+	status     int
+	retryAfter string
+}
+
+// fleet is three skipper processes, their Redis and their backend, and what happened to the
+// requests sent through them.
+type fleet struct {
+	redis *redistest.Server
+	procs []*process
+	begin time.Time
+
+	mu       sync.Mutex
+	arrivals []fleetArrival
+	answers  []fleetAnswer
+
+	// Points of the run, since begin: before Redis is killed, once it is dead, before it
+	// starts again and once it answers.
+	killStart, killDone, restartStart, restartDone time.Duration
+}
+
+func startFleet(t *testing.T, failClosed bool) *fleet {
+	f := &fleet{redis: redistest.Start(t)}
+	backend := newFleetBackend(t, f)
+	for range fleetSize {
+		f.procs = append(f.procs, start(t,
+			fmt.Sprintf(`-inline-routes=r: * -> clusterRatelimit("api", %d, "%s") -> "%s"`, fleetLimit, fleetPeriod, backend),
+			"-swarm-redis-urls="+f.redis.Addr(), fmt.Sprintf("-cluster-ratelimit-fail-closed=%v", failClosed),
+			"-access-log-disabled"))
+	}
+	return f
+}
+
+// newFleetBackend starts a loopback backend that records when each request arrives and when
+// the test sent it (X-Sent, nanoseconds since the run began).
+func newFleetBackend(t *testing.T, f *fleet) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := time.Since(f.begin)
+		sent, _ := strconv.ParseInt(r.Header.Get("X-Sent"), 10, 64)
+		f.mu.Lock()
+		f.arrivals = append(f.arrivals, fleetArrival{at, time.Duration(sent)})
+		f.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// drive sends the load, kills Redis and brings it back, and waits for every answer.
+func (f *fleet) drive(t *testing.T) {
+	client := &http.Client{
+		Timeout:   5 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: fleetInFlight},
+	}
+	defer client.CloseIdleConnections()
+	sem := make(chan struct{}, fleetInFlight)
+	var wg sync.WaitGroup
+	f.begin = time.Now()
+	tick := time.NewTicker(fleetTick)
+	defer tick.Stop()
+	for i := range fleetTicks {
+		switch i {
+		case fleetKillAt:
+			f.killStart = time.Since(f.begin)
+			f.redis.Stop()
+			f.killDone = time.Since(f.begin)
+		case fleetRestartAt:
+			f.restartStart = time.Since(f.begin)
+			f.redis.Restart()
+			f.restartDone = time.Since(f.begin)
+		}
+		for i, p := range f.procs {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				f.send(t, client, i, p)
+			}()
+		}
+		<-tick.C
+	}
+	wg.Wait()
+}
+
+func (f *fleet) send(t *testing.T, client *http.Client, i int, p *process) {
+	sent := time.Since(f.begin)
+	req, err := http.NewRequest("GET", "http://"+p.addr+"/", nil)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	req.Host = "api"
+	req.Header.Set("X-Sent", strconv.FormatInt(int64(sent), 10))
+	res, err := client.Do(req)
+	if err != nil {
+		t.Errorf("request sent at %v: %v", sent, err)
+		return
+	}
+	res.Body.Close()
+	f.mu.Lock()
+	f.answers = append(f.answers, fleetAnswer{i, sent, res.StatusCode, res.Header.Get("Retry-After")})
+	f.mu.Unlock()
+}
+
+// maxInPeriod returns the most arrivals in any interval [a, a+fleetPeriod) among times, which
+// must be sorted, and where that interval starts.
+func maxInPeriod(times []time.Duration) (most int, at time.Duration) {
+	lo := 0
+	for hi, t := range times {
+		for t-times[lo] >= fleetPeriod {
+			lo++
+		}
+		if n := hi - lo + 1; n > most {
+			most, at = n, times[lo]
+		}
+	}
+	return most, at
+}
+
+// perSecond counts times in consecutive whole seconds of the run.
+func perSecond(times []time.Duration) []int {
+	counts := make([]int, fleetTicks*fleetTick/time.Second+1)
+	for _, t := range times {
+		if i := int(t / time.Second); i < len(counts) {
+			counts[i]++
+		}
+	}
+	return counts
+}
+
+var panicLine = regexp.MustCompile(`(?i)panic|fatal error|data race`)
+
+// checkQuota checks the limit while Redis is up: before it was killed (requests that reached the
+// backend before then were decided by Redis), and after it came back (requests sent once the
+// processes had had fleetRecovery to notice).
+func (f *fleet) checkQuota(t *testing.T) {
+	var before, after []time.Duration
+	for _, a := range f.arrivals {
+		if a.at < f.killStart {
+			before = append(before, a.at)
+		}
+		if a.sent >= f.restartDone+fleetRecovery {
+			after = append(after, a.at)
+		}
+	}
+	slices.Sort(before)
+	slices.Sort(after)
+	allowed := fleetLimit + int(fleetSlack)
+	for _, ph := range []struct {
+		name  string
+		times []time.Duration
+		from  time.Duration
+		to    time.Duration
+	}{
+		{"before redis was killed", before, 0, f.killStart},
+		{"after redis came back", after, f.restartDone + fleetRecovery, fleetTicks * fleetTick},
+	} {
+		most, at := maxInPeriod(ph.times)
+		t.Logf("%s [%v, %v): backend saw %d requests, at most %d in one period (from %v); per second: %v",
+			ph.name, ph.from.Round(time.Millisecond), ph.to.Round(time.Millisecond), len(ph.times), most,
+			at.Round(time.Millisecond), perSecond(ph.times))
+		if most > allowed {
+			t.Errorf("%s: backend saw %d requests within %v from %v, want at most %d (limit %d plus the bound %d)",
+				ph.name, most, fleetPeriod, at, allowed, fleetLimit, fleetSlack)
+		}
+		// At three times the limit, the limiter must still admit about the limit per period.
+		if least := int(fleetLimit*(ph.to-ph.from).Seconds()/fleetPeriod.Seconds()) - fleetLimit; len(ph.times) < least {
+			t.Errorf("%s: backend saw %d requests, want at least %d: the limiter refuses too much", ph.name, len(ph.times), least)
+		}
+	}
+	counts := map[int]int{}
+	for _, a := range f.answers {
+		counts[a.status]++
+		if a.status == http.StatusTooManyRequests {
+			if n, err := strconv.Atoi(a.retryAfter); err != nil || n <= 0 {
+				t.Errorf("429 for the request sent at %v: got Retry-After %q, want a positive number of seconds", a.sent, a.retryAfter)
+			}
+		}
+	}
+	t.Logf("answers: %d sent, by status %v", len(f.answers), counts)
+	if len(counts) > 2 || counts[http.StatusOK] == 0 || counts[http.StatusTooManyRequests] == 0 {
+		t.Errorf("got statuses %v, want 200 and 429 only", counts)
+	}
+	if len(f.answers) != fleetTicks*fleetSize {
+		t.Errorf("got %d answers, want %d", len(f.answers), fleetTicks*fleetSize)
+	}
+}
+
+// checkOutage checks the requests sent while Redis was dead, and that limiting resumed after.
+func (f *fleet) checkOutage(t *testing.T, failClosed bool) {
+	want := http.StatusOK
+	if failClosed {
+		want = http.StatusTooManyRequests
+	}
+	down, wrong, resumed := 0, 0, map[int]int{}
+	// recovered is, per process, when the first request sent after Redis came back got an
+	// answer only Redis could give: 200 when failing closed, 429 when failing open.
+	recovered := make([]time.Duration, fleetSize)
+	for _, a := range f.answers {
+		switch {
+		case a.sent >= f.killDone && a.sent < f.restartStart:
+			down++
+			if a.status != want {
+				wrong++
+			}
+		case a.sent >= f.restartDone:
+			resumed[a.status]++
+			if a.status != want && (recovered[a.proc] == 0 || a.sent-f.restartDone < recovered[a.proc]) {
+				recovered[a.proc] = a.sent - f.restartDone
+			}
+		}
+	}
+	reached := 0
+	for _, a := range f.arrivals {
+		if a.sent >= f.killDone && a.sent < f.restartStart {
+			reached++
+		}
+	}
+	t.Logf("redis down [%v, %v): %d requests sent, %d reached the backend, %d answered other than %d; "+
+		"redis back after %v; answers since: %v; first answer from redis again, per process, after %v",
+		f.killDone.Round(time.Millisecond), f.restartStart.Round(time.Millisecond), down, reached, wrong, want,
+		(f.restartDone - f.restartStart).Round(time.Millisecond), resumed, recovered)
+	for i, d := range recovered {
+		// Failing open, the first 429 also waits for the quota to fill: allow one period more.
+		if limit := fleetRecovery + map[bool]time.Duration{false: fleetPeriod}[failClosed]; d == 0 || d > limit {
+			t.Errorf("process %d: limiting resumed %v after redis came back, want within %v", i+1, d, limit)
+		}
+	}
+	if down < fleetSize*(fleetRestartAt-fleetKillAt)/2 {
+		t.Errorf("only %d requests were sent while redis was down", down)
+	}
+	if wrong > 0 {
+		t.Errorf("redis down: %d of %d requests got another status than %d", wrong, down, want)
+	}
+	if wantReached := map[bool]int{false: down, true: 0}[failClosed]; reached != wantReached {
+		t.Errorf("redis down: backend saw %d requests, want %d", reached, wantReached)
+	}
+	if resumed[http.StatusOK] == 0 || resumed[http.StatusTooManyRequests] == 0 {
+		t.Errorf("after redis came back: got statuses %v, want both 200 and 429", resumed)
+	}
+}
+
+// checkLogs checks that no process panicked or died, and that each logged the outage and the
+// recovery.
+func (f *fleet) checkLogs(t *testing.T, failClosed bool) {
+	outage := "cluster ratelimit: redis unavailable, failing " + map[bool]string{false: "open", true: "closed"}[failClosed]
+	for i, p := range f.procs {
+		select {
+		case <-p.done:
+			t.Errorf("process %d exited during the run:\n%s", i+1, p.Log())
+			continue
+		default:
+		}
+		log := p.Log()
+		if m := panicLine.FindString(log); m != "" {
+			t.Errorf("process %d logged %q:\n%s", i+1, m, log)
+		}
+		if !strings.Contains(log, outage) || !strings.Contains(log, "cluster ratelimit: redis reachable again") {
+			t.Errorf("process %d did not log the outage (%q) and the recovery:\n%s", i+1, outage, log)
+		}
+	}
+}
