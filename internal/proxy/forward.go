@@ -72,9 +72,7 @@ func newForwarder(o ForwardOptions) (*forwarder, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := NewTransport(o.Transport)
-	t.http1.DialContext = g.DialContext
-	t.h2c.DialContext = g.DialContext
+	t := newTransport(o.Transport, g.DialContext)
 	return &forwarder{guard: g, tunnels: tunnels, ca: o.CA, transport: t, opts: o.Tunnels, auth: o.ProxyAuth}, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/skipper-egress/skipper/internal/h1"
 )
 
 // TransportOptions tunes the connections to backends. A zero field takes the default named in its
@@ -63,12 +65,15 @@ func (o TransportOptions) withDefaults() TransportOptions {
 // Transport carries every request to every backend, so that keep-alive connections are pooled
 // across routes. It speaks HTTP/1.1 to http:// backends, HTTP/1.1 or HTTP/2 (as the backend's
 // TLS handshake offers) to https:// backends, and HTTP/2 with prior knowledge to h2c://
-// backends. It is safe for concurrent use.
+// backends. Requests to http:// backends without a body, most of a sidecar's traffic, take
+// package h1's client, which needs neither of the two goroutines net/http's keeps per
+// connection; the rest take net/http's. It is safe for concurrent use.
 //
 // It never consults HTTP_PROXY and friends: a proxy that honoured them for its own backends
 // would loop through itself when a service points those variables at it. It asks for no
 // compression and unpacks nothing, so clients and backends negotiate encodings end to end.
 type Transport struct {
+	plain     *h1.Transport   // http backends, requests that h1.Handles
 	http1     *http.Transport // http and https backends
 	h2c       *http.Transport // h2c backends: unencrypted HTTP/2 only
 	closeIdle time.Duration
@@ -78,8 +83,28 @@ var _ http.RoundTripper = (*Transport)(nil)
 
 // NewTransport returns a Transport configured by opts.
 func NewTransport(opts TransportOptions) *Transport {
+	return newTransport(opts, nil)
+}
+
+// newTransport returns a Transport configured by opts that opens connections with dial, or with a
+// net.Dialer bounded by opts.DialTimeout when dial is nil.
+func newTransport(opts TransportOptions, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *Transport {
 	o := opts.withDefaults()
-	t := &Transport{http1: newHTTPTransport(o), h2c: newHTTPTransport(o), closeIdle: o.CloseIdleConnsPeriod}
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	}
+	t := &Transport{
+		plain: h1.New(h1.Options{
+			DialContext:           dial,
+			ResponseHeaderTimeout: o.ResponseHeaderTimeout,
+			IdleConnTimeout:       o.IdleConnTimeout,
+			MaxIdleConnsPerHost:   o.IdleConnsPerHost,
+			MaxIdleConns:          o.MaxIdleConns,
+		}),
+		http1:     newHTTPTransport(o, dial),
+		h2c:       newHTTPTransport(o, dial),
+		closeIdle: o.CloseIdleConnsPeriod,
+	}
 	t.http1.ForceAttemptHTTP2 = true // a custom dialer and TLS config would otherwise turn HTTP/2 off
 	var h2c http.Protocols
 	h2c.SetUnencryptedHTTP2(true) // and not HTTP1: the transport then uses HTTP/2 for http:// URLs
@@ -87,15 +112,14 @@ func NewTransport(opts TransportOptions) *Transport {
 	return t
 }
 
-func newHTTPTransport(o TransportOptions) *http.Transport {
-	dialer := &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}
+func newHTTPTransport(o TransportOptions, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
 	var tlsConf *tls.Config
 	if o.RootCAs != nil {
 		tlsConf = &tls.Config{RootCAs: o.RootCAs}
 	}
 	return &http.Transport{
 		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
+		DialContext:           dial,
 		TLSClientConfig:       tlsConf,
 		TLSHandshakeTimeout:   o.TLSHandshakeTimeout,
 		ResponseHeaderTimeout: o.ResponseHeaderTimeout,
@@ -108,8 +132,11 @@ func newHTTPTransport(o TransportOptions) *http.Transport {
 }
 
 // RoundTrip sends one request. A request for an h2c:// URL goes out as http:// over HTTP/2 with
-// prior knowledge (RFC 9113 §3.3); every other scheme goes to the HTTP/1.1 transport.
+// prior knowledge (RFC 9113 §3.3); every other scheme goes to an HTTP/1.1 transport.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if h1.Handles(r) {
+		return t.plain.RoundTrip(r)
+	}
 	if r.URL.Scheme != "h2c" {
 		return t.http1.RoundTrip(r)
 	}
@@ -122,6 +149,7 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // CloseIdleConnections closes the keep-alive connections that carry no request now.
 func (t *Transport) CloseIdleConnections() {
+	t.plain.CloseIdleConnections()
 	t.http1.CloseIdleConnections()
 	t.h2c.CloseIdleConnections()
 }

@@ -1,0 +1,197 @@
+package h1
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/textproto"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// bufSize is the size of each connection's read and write buffers: a request or response head
+// and the start of a body fit, and fifty busy connections cost well under a megabyte.
+const bufSize = 4 << 10
+
+// conn is one keep-alive connection to a backend.
+type conn struct {
+	nc        net.Conn
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	addr      string
+	idleSince time.Time // when it was last put in the pool
+}
+
+func newConn(nc net.Conn, addr string) *conn {
+	return &conn{nc: nc, br: bufio.NewReaderSize(nc, bufSize), bw: bufio.NewWriterSize(nc, bufSize), addr: addr}
+}
+
+// interrupt makes every blocked and future read and write on c fail at once. It is how a
+// cancelled request stops the exchange from another goroutine.
+func (c *conn) interrupt() {
+	_ = c.nc.SetDeadline(time.Unix(1, 0)) // fails only on a closed conn, which is stopped anyway
+}
+
+func (c *conn) close() {
+	_ = c.nc.Close() // nothing more to send or receive on it
+}
+
+// body is a response body that hands its connection back to the pool once read to the end, and
+// closes it when abandoned before: draining an unwanted body could take arbitrarily long.
+type body struct {
+	src   io.ReadCloser // net/http's body reader, framed by Content-Length or chunked
+	c     *conn
+	t     *Transport
+	stop  func() bool // releases the request's cancellation hook; false if it already fired
+	reuse bool        // the connection may carry another request once the body is read
+	done  bool
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.ErrClosedPipe
+	}
+	n, err := b.src.Read(p)
+	if err != nil {
+		b.release(err == io.EOF)
+	}
+	return n, err
+}
+
+// Close releases the connection: back to the pool if the body was read to the end, closed if not.
+func (b *body) Close() error {
+	if !b.done {
+		b.release(false)
+	}
+	return nil
+}
+
+// release ends the exchange. complete reports whether the response was read to its end.
+func (b *body) release(complete bool) {
+	b.done = true
+	cancelled := !b.stop()
+	// Bytes beyond the response were never asked for: the connection is out of step.
+	if complete && b.reuse && !cancelled && b.c.br.Buffered() == 0 {
+		b.t.putIdle(b.c)
+		return
+	}
+	b.c.close()
+}
+
+// defaultUserAgent is what net/http's client sends when a request has no User-Agent header at
+// all; a header present with no value sends none.
+const defaultUserAgent = "Go-http-client/1.1"
+
+// writeRequest writes the head of r, a request without a body, to w as net/http's client would:
+// the Host line first, then the header fields sorted by name. It refuses header fields that
+// could split the request, naming the field but never its value.
+func writeRequest(w *bufio.Writer, r *http.Request) error {
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	if !validHost(host) {
+		return fmt.Errorf("h1: invalid Host %q", host)
+	}
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	w.WriteString(method)
+	w.WriteByte(' ')
+	w.WriteString(r.URL.RequestURI())
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	w.WriteString("\r\n")
+	if _, ok := r.Header["User-Agent"]; !ok {
+		w.WriteString("User-Agent: " + defaultUserAgent + "\r\n")
+	}
+	if r.Close {
+		w.WriteString("Connection: close\r\n")
+	}
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+		w.WriteString("Content-Length: 0\r\n") // an empty body, stated
+	}
+
+	var buf [32]string // most requests carry fewer fields: no allocation for the sort
+	names := buf[:0]
+	for name := range r.Header {
+		switch name {
+		case "Host", "Content-Length", "Transfer-Encoding", "Trailer":
+			continue // framing is ours to write
+		case "Connection":
+			if r.Close {
+				continue
+			}
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if !validName(name) {
+			return fmt.Errorf("h1: invalid header field name %s", strconv.Quote(name))
+		}
+		for _, v := range r.Header[name] {
+			if !validValue(v) {
+				return fmt.Errorf("h1: invalid header field value for %s", name)
+			}
+			w.WriteString(name)
+			w.WriteString(": ")
+			w.WriteString(textproto.TrimString(v))
+			w.WriteString("\r\n")
+		}
+	}
+	_, err := w.WriteString("\r\n")
+	return err // a write error before this one sticks in w and shows here or at Flush
+}
+
+// validName reports whether s is an RFC 9110 §5.6.2 token, as field names must be.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTokenByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
+}
+
+// validHost reports whether s may be sent as the Host field: not empty, and no space or control
+// character.
+func validHost(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// validValue reports whether s may be sent as a field value (RFC 9110 §5.5): no control
+// character but horizontal tab, so no CR or LF that would start another field.
+func validValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,294 @@
+// Package h1 is an HTTP/1.1 client for the requests a sidecar proxy forwards most: plain-text
+// requests without a body. It writes the request and reads the response head on the caller's
+// goroutine, over pooled keep-alive connections.
+//
+// net/http's Transport gives every connection a reading and a writing goroutine and hands each
+// request and response between them over channels; under load that scheduling costs more CPU
+// than the proxying itself. Without a request body there is nothing to stream while the response
+// arrives, so one goroutine can do the whole exchange. Everything else (bodies, upgrades, TLS,
+// HTTP/2) stays with net/http: Handles says which requests this package takes.
+package h1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Options configures a Transport. A zero field takes the default named in its comment.
+type Options struct {
+	// DialContext opens connections. Default: a net.Dialer with a 10s timeout.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// ResponseHeaderTimeout bounds the wait for the response head once the request is written;
+	// its expiry is a net.Error whose Timeout method reports true. Zero means no limit.
+	ResponseHeaderTimeout time.Duration
+	// IdleConnTimeout is how long an unused keep-alive connection is still taken for a request.
+	// Default 90s.
+	IdleConnTimeout time.Duration
+	// MaxIdleConnsPerHost caps the idle connections kept per backend address. Default 64.
+	MaxIdleConnsPerHost int
+	// MaxIdleConns caps the idle connections kept in all. Zero means no limit.
+	MaxIdleConns int
+}
+
+// Transport is an http.RoundTripper for the requests that Handles accepts. It is safe for
+// concurrent use.
+type Transport struct {
+	dial          func(ctx context.Context, network, addr string) (net.Conn, error)
+	headerTimeout time.Duration
+	idleTimeout   time.Duration
+	maxPerHost    int
+	maxIdle       int
+
+	mu    sync.Mutex
+	idle  map[string][]*conn // by host:port, most recently used last
+	nidle int
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// New returns a Transport configured by opts.
+func New(opts Options) *Transport {
+	t := &Transport{
+		dial:          opts.DialContext,
+		headerTimeout: opts.ResponseHeaderTimeout,
+		idleTimeout:   opts.IdleConnTimeout,
+		maxPerHost:    opts.MaxIdleConnsPerHost,
+		maxIdle:       opts.MaxIdleConns,
+		idle:          make(map[string][]*conn),
+	}
+	if t.dial == nil {
+		t.dial = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+	}
+	if t.idleTimeout <= 0 {
+		t.idleTimeout = 90 * time.Second
+	}
+	if t.maxPerHost <= 0 {
+		t.maxPerHost = 64
+	}
+	return t
+}
+
+// Handles reports whether RoundTrip can send r: an http:// request with no body, no trailers, no
+// Expect and no Upgrade.
+func Handles(r *http.Request) bool {
+	return r.URL.Scheme == "http" &&
+		(r.Body == nil || r.Body == http.NoBody) && r.ContentLength == 0 &&
+		r.Trailer == nil && r.Header["Upgrade"] == nil && r.Header["Expect"] == nil
+}
+
+// ErrUnsupported is returned for a request that Handles does not accept.
+var ErrUnsupported = errors.New("h1: request needs net/http's transport")
+
+// RoundTrip sends r and returns the backend's response, whose Body the caller must close. When a
+// pooled connection turns out to have been closed by the backend, the request is sent again on
+// another connection if nothing of it can have been acted on: it was not fully written, or its
+// method is idempotent and no byte of an answer came back (as net/http decides).
+func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !Handles(r) {
+		return nil, ErrUnsupported
+	}
+	addr := hostPort(r.URL.Host)
+	ctx := r.Context()
+	for {
+		c, reused, err := t.conn(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		res, err := t.exchange(ctx, c, r)
+		if err == nil {
+			return res, nil
+		}
+		c.close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("h1: %w", context.Cause(ctx))
+		}
+		if !reused || !retryable(r, err) {
+			return nil, err
+		}
+	}
+}
+
+// exchange writes r on c and reads the response head. On success c belongs to the response body,
+// which returns it to the pool when read to the end; on failure the caller closes c.
+func (t *Transport) exchange(ctx context.Context, c *conn, r *http.Request) (*http.Response, error) {
+	stop := context.AfterFunc(ctx, c.interrupt)
+	if err := writeRequest(c.bw, r); err != nil {
+		stop()
+		return nil, err
+	}
+	if err := c.bw.Flush(); err != nil {
+		stop()
+		return nil, &writeError{err: err}
+	}
+	if t.headerTimeout > 0 {
+		_ = c.nc.SetReadDeadline(time.Now().Add(t.headerTimeout)) // fails only on a closed conn, which the read reports
+	}
+	// Wait for the first byte apart: net/http reports a connection closed before it and one
+	// closed mid-head alike (io.ErrUnexpectedEOF), and only the first is safe to retry.
+	if _, err := c.br.Peek(1); err != nil {
+		stop()
+		return nil, fmt.Errorf("h1: no response: %w", err)
+	}
+	res, err := readResponse(c.br, r)
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	if t.headerTimeout > 0 {
+		_ = c.nc.SetReadDeadline(time.Time{})
+		if ctx.Err() != nil {
+			// The interruption may have landed before the deadline was cleared; honour it.
+			stop()
+			return nil, ctx.Err()
+		}
+	}
+	b := &body{src: res.Body, c: c, t: t, stop: stop,
+		reuse: !res.Close && !r.Close && res.StatusCode != http.StatusSwitchingProtocols}
+	if res.Body == http.NoBody {
+		b.release(true)
+		return res, nil
+	}
+	res.Body = b
+	return res, nil
+}
+
+// max1xx is how many interim responses one request may receive, as in net/http: enough for any
+// real use of 100 Continue and 103 Early Hints, too few for a backend to keep a request busy.
+const max1xx = 5
+
+// readResponse reads the final response to r from br, skipping interim (1xx) responses other than
+// 101 Switching Protocols.
+func readResponse(br *bufio.Reader, r *http.Request) (*http.Response, error) {
+	for range max1xx + 1 {
+		res, err := http.ReadResponse(br, r)
+		if err != nil {
+			return nil, err
+		}
+		if res.StatusCode >= 200 || res.StatusCode == http.StatusSwitchingProtocols || res.StatusCode < 100 {
+			return res, nil
+		}
+	}
+	return nil, errors.New("h1: too many 1xx informational responses")
+}
+
+// writeError is a failure to write the request: the backend cannot have received all of it.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return "h1: writing request: " + e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// retryable reports whether r may be sent again after err on a pooled connection.
+func retryable(r *http.Request, err error) bool {
+	if errors.As(err, new(*writeError)) {
+		return true // a request without a body that was not fully written was not acted on
+	}
+	if !idempotent(r) {
+		return false
+	}
+	// io.EOF: the connection closed before the first byte of a response (one cut off later is
+	// io.ErrUnexpectedEOF).
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// idempotent reports whether r may be repeated without changing its effect, by the methods and
+// header net/http uses for the same decision.
+func idempotent(r *http.Request) bool {
+	switch r.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return r.Header["Idempotency-Key"] != nil || r.Header["X-Idempotency-Key"] != nil
+}
+
+// hostPort returns host with port 80 added when it names none.
+func hostPort(host string) string {
+	if _, port, err := net.SplitHostPort(host); err == nil && port != "" {
+		return host
+	}
+	if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
+		return host + ":80"
+	}
+	return net.JoinHostPort(host, "80")
+}
+
+// conn returns an idle connection to addr, or a new one. reused reports which.
+func (t *Transport) conn(ctx context.Context, addr string) (c *conn, reused bool, err error) {
+	if c := t.takeIdle(addr); c != nil {
+		return c, true, nil
+	}
+	nc, err := t.dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, false, err
+	}
+	return newConn(nc, addr), false, nil
+}
+
+// takeIdle removes and returns the most recently used idle connection to addr, closing those
+// idle for longer than the idle timeout, or returns nil.
+func (t *Transport) takeIdle(addr string) *conn {
+	var stale []*conn
+	defer func() {
+		for _, c := range stale {
+			c.close()
+		}
+	}()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	cs := t.idle[addr]
+	for len(cs) > 0 {
+		c := cs[len(cs)-1]
+		cs[len(cs)-1] = nil
+		cs = cs[:len(cs)-1]
+		t.nidle--
+		if time.Since(c.idleSince) <= t.idleTimeout {
+			t.idle[addr] = cs
+			return c
+		}
+		stale = append(stale, c)
+	}
+	delete(t.idle, addr)
+	return nil
+}
+
+// putIdle keeps c for the next request to its address, or closes it when the pool is full.
+func (t *Transport) putIdle(c *conn) {
+	c.idleSince = time.Now()
+	t.mu.Lock()
+	if len(t.idle[c.addr]) >= t.maxPerHost || (t.maxIdle > 0 && t.nidle >= t.maxIdle) {
+		t.mu.Unlock()
+		c.close()
+		return
+	}
+	t.idle[c.addr] = append(t.idle[c.addr], c)
+	t.nidle++
+	t.mu.Unlock()
+}
+
+// CloseIdleConnections closes the connections that carry no request now.
+func (t *Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = make(map[string][]*conn)
+	t.nidle = 0
+	t.mu.Unlock()
+	for _, cs := range idle {
+		for _, c := range cs {
+			c.close()
+		}
+	}
+}
+
+// IdleConns returns how many idle connections the pool holds.
+func (t *Transport) IdleConns() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.nidle
+}
