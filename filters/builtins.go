@@ -39,9 +39,12 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewInlineContent(),
 		NewRedirectTo(),
 		NewBackendTimeout(),
+		NewReadTimeout(),
+		NewWriteTimeout(),
 		NewConsistentHashKey(),
 		NewPreserveHost(),
 	}
+	specs = append(specs, NewDynamicBackendSpecs()...)
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
 	specs = append(specs, NewBreakerSpecs()...)
 	if o.Tokens != nil {

@@ -47,3 +47,6 @@ func (*consistentHashKeyFilter) Request(*http.Request) error { return nil }
 func (f *consistentHashKeyFilter) HashKey(r *http.Request) (string, bool) {
 	return f.key.expand(r, nil)
 }
+
+// UsesPathParams reports whether the filter's arguments hold a path-parameter placeholder.
+func (f *consistentHashKeyFilter) UsesPathParams() bool { return f.key.usesParams() }

@@ -36,3 +36,6 @@ func (f *dropQueryFilter) Request(r *http.Request) error {
 	r.URL.RawQuery = q.Encode()
 	return nil
 }
+
+// UsesPathParams reports whether the filter's arguments hold a path-parameter placeholder.
+func (f *dropQueryFilter) UsesPathParams() bool { return f.name.usesParams() }

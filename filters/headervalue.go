@@ -48,3 +48,6 @@ func (hv *headerValue) resolve(r *http.Request, res *http.Response) (string, boo
 
 // validHost reports whether v can be an outgoing Host.
 func validHost(v string) bool { return v != "" && !strings.ContainsAny(v, " \t") }
+
+// UsesPathParams reports whether the value holds a path-parameter placeholder.
+func (hv *headerValue) UsesPathParams() bool { return hv.value.usesParams() }

@@ -40,7 +40,7 @@ func TestSetRequestHeader(t *testing.T) {
 		{"replaces all instances", []any{"X-A", "new"}, []string{"X-A", "1", "x-a", "2"}, "X-A", []string{"new"}},
 		{"empty value", []any{"X-A", ""}, []string{"X-A", "1"}, "X-A", []string{""}},
 		{"tab and non-ASCII", []any{"X-A", "a\tü"}, nil, "X-A", []string{"a\tü"}},
-		{"placeholder kept literally", []any{"X-Id", "${id}"}, nil, "X-Id", []string{"${id}"}},
+		{"path parameter without a route: unset", []any{"X-Id", "${id}"}, nil, "X-Id", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

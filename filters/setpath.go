@@ -34,3 +34,6 @@ func (f *setPathFilter) Request(r *http.Request) error {
 	// Go sends RawPath only while it still encodes Path, so a stale one is ignored.
 	return nil
 }
+
+// UsesPathParams reports whether the filter's arguments hold a path-parameter placeholder.
+func (f *setPathFilter) UsesPathParams() bool { return f.path.usesParams() }

@@ -50,3 +50,6 @@ func (f *setQueryFilter) Request(r *http.Request) error {
 	r.URL.RawQuery = q.Encode()
 	return nil
 }
+
+// UsesPathParams reports whether the filter's arguments hold a path-parameter placeholder.
+func (f *setQueryFilter) UsesPathParams() bool { return f.name.usesParams() || f.value.usesParams() }

@@ -24,6 +24,7 @@ const (
 	segRequestSourceFromLast
 	segRequestClientIP
 	segResponseHeader
+	segPathParam
 )
 
 // segment is one piece of a template: literal text, or a placeholder with its argument (a
@@ -36,11 +37,21 @@ type segment struct {
 // template is a route argument with Skipper's ${...} placeholders, parsed once at route-compile
 // time. It is immutable and safe for concurrent use.
 //
-// A placeholder Skipper would read from the route's path parameters (${id}) is kept as literal
-// text: the proxy does not hand path parameters to filters yet.
+// As in Skipper, a name that is none of the request and response placeholders names a path
+// parameter of the matched route: ${id} for Path("/users/:id"), ${rest} for a *rest wildcard,
+// ${*} for the rest of a PathSubtree. The proxy hands them over in the request's Exchange.
 type template struct {
-	raw  string
-	segs []segment // nil when raw holds no placeholder
+	raw    string
+	segs   []segment // nil when raw holds no placeholder
+	params bool      // some segment is a path parameter
+}
+
+// PathParamUser is implemented by the filters whose arguments may hold path-parameter
+// placeholders. The proxy works a route's path parameters out only when one of its filters
+// reports true, so that routes without such placeholders pay nothing for them.
+type PathParamUser interface {
+	// UsesPathParams reports whether the filter reads the route's path parameters.
+	UsesPathParams() bool
 }
 
 // parseTemplate splits s into literal text and placeholders. As in Skipper, a placeholder is
@@ -56,10 +67,8 @@ func parseTemplate(s string) template {
 		if end <= 0 || s[i+2+end] != '}' {
 			continue
 		}
-		seg, ok := placeholder(s[i+2 : i+2+end])
-		if !ok {
-			continue
-		}
+		seg := placeholder(s[i+2 : i+2+end])
+		t.params = t.params || seg.kind == segPathParam
 		if lit < i {
 			t.segs = append(t.segs, segment{kind: segLiteral, arg: s[lit:i]})
 		}
@@ -73,8 +82,8 @@ func parseTemplate(s string) template {
 	return t
 }
 
-// placeholder parses the name inside ${...}; ok is false for names it does not know.
-func placeholder(name string) (segment, bool) {
+// placeholder parses the name inside ${...}; a name it does not know is a path parameter.
+func placeholder(name string) segment {
 	prefixed := []struct {
 		prefix string
 		kind   placeholderKind
@@ -89,7 +98,7 @@ func placeholder(name string) (segment, bool) {
 			if p.kind == segRequestHeader || p.kind == segResponseHeader {
 				arg = http.CanonicalHeaderKey(arg)
 			}
-			return segment{kind: p.kind, arg: arg}, true
+			return segment{kind: p.kind, arg: arg}
 		}
 	}
 	kind, ok := map[string]placeholderKind{
@@ -101,11 +110,17 @@ func placeholder(name string) (segment, bool) {
 		"request.sourceFromLast": segRequestSourceFromLast,
 		"request.clientIP":       segRequestClientIP,
 	}[name]
-	return segment{kind: kind}, ok
+	if !ok {
+		return segment{kind: segPathParam, arg: name}
+	}
+	return segment{kind: kind}
 }
 
 // hasPlaceholders reports whether t needs a request to be expanded.
 func (t *template) hasPlaceholders() bool { return t.segs != nil }
+
+// usesParams reports whether t holds a path-parameter placeholder.
+func (t *template) usesParams() bool { return t.params }
 
 // expand returns t with its placeholders replaced by values of r and res, either of which may
 // be nil. ok is false if any placeholder resolved to nothing; the text then still holds the
@@ -151,6 +166,8 @@ func (sg *segment) value(r *http.Request, res *http.Response) string {
 		return ""
 	}
 	switch sg.kind {
+	case segPathParam:
+		return pathParam(r, sg.arg)
 	case segRequestHeader:
 		return firstValue(r.Header, sg.arg)
 	case segRequestQuery:

@@ -16,7 +16,8 @@ func TestParseTemplate(t *testing.T) {
 	}{
 		{"plain", nil},
 		{"", nil},
-		{"${id}", nil}, // path parameters are not supported: literal
+		{"${id}", []segment{{kind: segPathParam, arg: "id"}}},
+		{"${request.unknown}", []segment{{kind: segPathParam, arg: "request.unknown"}}}, // as in Skipper
 		{"$", nil},
 		{"${}", nil},
 		{"${request.host", nil},
@@ -25,7 +26,8 @@ func TestParseTemplate(t *testing.T) {
 		{"a-${request.method}-${request.path}?", []segment{lit("a-"), {kind: segRequestMethod}, lit("-"),
 			{kind: segRequestPath}, lit("?")}},
 		{"$${request.host}}", []segment{lit("$"), {kind: segRequestHost}, lit("}")}},
-		{"${id}/${request.query.q}", []segment{lit("${id}/"), {kind: segRequestQuery, arg: "q"}}},
+		{"${id}/${request.query.q}", []segment{{kind: segPathParam, arg: "id"}, lit("/"), {kind: segRequestQuery, arg: "q"}}},
+		{"/${*}", []segment{lit("/"), {kind: segPathParam, arg: "*"}}},
 		{"${request.cookie.sid}${response.header.etag}", []segment{{kind: segRequestCookie, arg: "sid"},
 			{kind: segResponseHeader, arg: "Etag"}}},
 		{"${request.rawQuery}${request.source}${request.sourceFromLast}${request.clientIP}", []segment{
@@ -77,7 +79,7 @@ func TestTemplateExpand(t *testing.T) {
 		{"${request.clientIP}", nil, "192.0.2.9", true},
 		{"${response.header.ETag}", nil, "", false},
 		{"${response.header.ETag}", res, `"v1"`, true},
-		{"${id}", nil, "${id}", true},
+		{"${id}", nil, "", false}, // no Exchange, so no path parameters
 	}
 	for _, tc := range tests {
 		t.Run(tc.tmpl, func(t *testing.T) {

@@ -1,6 +1,9 @@
 package routing
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+)
 
 // Param is one path parameter of a matched route.
 type Param struct {
@@ -58,4 +61,18 @@ func (pp *pathPattern) params(p string) Params {
 		}
 	}
 	return out
+}
+
+// Params returns the path parameters that r yields on rt, for a request that rt matched: the
+// parameters MatchParams returns with rt. It is nil when rt has none, and allocates only when
+// it has some. A nil Route has none.
+func (rt *Route) Params(r *http.Request) Params {
+	if rt == nil || rt.m == nil || rt.m.path == nil {
+		return nil
+	}
+	p := "/"
+	if r.URL != nil {
+		p = cleanPath(r.URL.Path)
+	}
+	return rt.m.path.params(p)
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/internal/forward"
 	"github.com/skipper-egress/skipper/internal/mitm"
 	"github.com/skipper-egress/skipper/routing"
@@ -91,20 +93,58 @@ func (p *Proxy) denyForward(w *responseRecorder, r *http.Request, reason string)
 	http.Error(w, "Forbidden: "+reason, http.StatusForbidden)
 }
 
-// dynamicTarget returns the scheme and host:port a <dynamic> route sends r to: the absolute URL's
-// when the client sent one (or interception made one), else http and the Host.
-func dynamicTarget(r *http.Request) (scheme, host string, err error) {
-	scheme, host = "http", r.Host
+// requestTarget returns the scheme and host:port that r itself names: the absolute URL's when
+// the client sent one (or interception made one), else http and the Host. It is where a
+// <dynamic> route sends r unless a setDynamicBackend filter chooses otherwise, as Skipper
+// falls back to the request's own host and scheme.
+func requestTarget(r *http.Request) (scheme, host string) {
 	if r.URL.IsAbs() {
-		scheme, host = strings.ToLower(r.URL.Scheme), r.URL.Host
+		return strings.ToLower(r.URL.Scheme), r.URL.Host
+	}
+	return "http", r.Host
+}
+
+// aimDynamic points out, the request of a <dynamic> route after its filters ran, at the
+// destination they chose in b (see filters.DynamicBackend), or else at the request's own, and
+// returns the transport to send it with.
+//
+// Trust follows who wrote the destination. A host written in the route text
+// (setDynamicBackendUrl or setDynamicBackendHost with a literal argument) is the route
+// author's choice, trusted like a network backend, and goes through the proxy's transport. A
+// host the client controls (a FromHeader value, the Host header, an absolute URI) goes through
+// the forward proxy's SSRF guard, which refuses internal addresses unless allowed. The scheme
+// alone does not move a request to another host, so it does not change the trust.
+func (p *Proxy) aimDynamic(r, out *http.Request, b filters.DynamicBackend) (http.RoundTripper, error) {
+	scheme, host := requestTarget(r)
+	trusted := false
+	if b.URL != "" {
+		// As in Skipper, a URL that does not parse leaves the request's own destination, and
+		// a URL set at all makes Host and Scheme count for nothing.
+		if u, err := url.ParseRequestURI(b.URL); err == nil {
+			scheme, host, trusted = strings.ToLower(u.Scheme), u.Host, b.URLTrusted
+		}
+	} else {
+		if b.Host != "" {
+			host, trusted = b.Host, b.HostTrusted
+		}
+		if b.Scheme != "" {
+			scheme = b.Scheme
+		}
 	}
 	if scheme != "http" && scheme != "https" {
-		return "", "", fmt.Errorf("%w: scheme %q", forward.ErrInvalidAddress, scheme)
+		return nil, fmt.Errorf("%w: scheme %q", forward.ErrInvalidAddress, scheme)
 	}
 	if host == "" {
-		return "", "", fmt.Errorf("%w: no host", forward.ErrInvalidAddress)
+		return nil, fmt.Errorf("%w: no host", forward.ErrInvalidAddress)
 	}
-	return scheme, host, nil
+	if !filters.ValidDestinationHost(host) {
+		return nil, fmt.Errorf("%w: host %q", forward.ErrInvalidAddress, host)
+	}
+	out.URL.Scheme, out.URL.Host = scheme, host
+	if trusted {
+		return p.transport, nil
+	}
+	return p.fwd.transport, nil
 }
 
 // connect serves a CONNECT request that route matched: a <dynamic> route opens a blind tunnel to

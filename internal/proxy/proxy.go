@@ -258,9 +258,11 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 // the client's request, or after <loopback> routes the request as their filters left it; hops
 // counts those routes.
 func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *routing.Route, hops int) {
-	// Filters see the outgoing copy; the context lets placeholders such as ${request.host}
-	// still read the client's request.
-	out := src.Clone(filters.WithIncoming(src.Context(), r))
+	// Filters see the outgoing copy; its Exchange lets placeholders such as ${request.host}
+	// still read the client's request, ${id} the route's path parameters, and the
+	// setDynamicBackend filters hand the proxy a destination.
+	ex := filters.NewExchange(src.Context(), r, pathParams(route, src))
+	out := src.Clone(ex)
 	out.RequestURI = "" // set on server requests, forbidden on client ones
 	out.Close = false
 	proto := upgradeType(r)
@@ -276,39 +278,7 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 		// Keep the client's choice of no User-Agent; Go would add its own.
 		out.Header["User-Agent"] = nil
 	}
-
-	if b := route.Backend.URL; b != nil {
-		// Aim at the backend before the filters run, so that a filter may still change the
-		// destination or the Host the backend sees. The backend sees its own name, as Skipper
-		// sends it, with a default port left implicit so that virtual hosts and request
-		// signatures see the name they expect.
-		out.URL.Scheme = b.Scheme
-		out.URL.Host = b.Host
-		if !p.preserve {
-			out.Host = hostHeader(b.Scheme, b.Host)
-		}
-	}
-	lbHost := "" // the Host a load-balanced request has unless a filter changes it
-	if route.Backend.Type == routing.BackendLB {
-		// A filter may still set the Host; otherwise it follows the endpoint of each attempt.
-		e := route.Backend.Endpoints[0]
-		out.URL.Scheme, out.URL.Host = e.Scheme, e.Host
-		lbHost = hostHeader(e.Scheme, e.Host)
-		if !p.preserve {
-			out.Host = lbHost
-		}
-	}
-	transport := p.transport
-	if route.Backend.Type == routing.BackendDynamic {
-		scheme, host, err := dynamicTarget(r)
-		if err != nil {
-			p.fail(w, r, route, err)
-			return
-		}
-		out.URL.Scheme, out.URL.Host = scheme, host
-		out.Host = hostHeader(scheme, host)
-		transport = p.fwd.transport // client-chosen: dialed through the SSRF guard
-	}
+	lbHost := p.aim(r, out, route)
 
 	for i, f := range route.Filters {
 		err := f.Request(out)
@@ -320,6 +290,7 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 			}
 			var rep *filters.Reply
 			if errors.As(err, &rep) {
+				setWriteDeadline(w, route)
 				reply(w, replyStatus(route, i, rep)) // recorded in metrics and access log as any answer
 				return
 			}
@@ -330,17 +301,59 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 
 	switch route.Backend.Type {
 	case routing.BackendShunt:
+		setWriteDeadline(w, route)
 		w.WriteHeader(shuntStatus(route))
 	case routing.BackendLoopback:
 		p.loopback(w, r, out, route, hops)
-	case routing.BackendNetwork, routing.BackendDynamic:
+	case routing.BackendNetwork:
+		setReadDeadline(w, route, out)
+		p.forward(w, r, out, route, proto, p.transport)
+	case routing.BackendDynamic:
+		transport, err := p.aimDynamic(r, out, ex.DynamicBackend())
+		if err != nil {
+			p.fail(w, r, route, err)
+			return
+		}
+		setReadDeadline(w, route, out)
 		p.forward(w, r, out, route, proto, transport)
 	case routing.BackendLB:
 		// The Host follows the endpoint unless the client's is kept or a filter chose one.
+		setReadDeadline(w, route, out)
 		p.forwardLB(w, r, out, route, proto, out.Host == lbHost && !(p.preserve && r.Host == lbHost))
 	default:
 		p.fail(w, r, route, fmt.Errorf("%w: %v", errUnsupportedBackend, route.Backend.Type))
 	}
+}
+
+// aim points out at route's backend before the filters run, so that a filter may still change
+// the destination or the Host the backend sees, and returns the Host a load-balanced request
+// has unless a filter changes it ("" for other backends).
+func (p *Proxy) aim(r, out *http.Request, route *routing.Route) (lbHost string) {
+	switch route.Backend.Type {
+	case routing.BackendNetwork:
+		// The backend sees its own name, as Skipper sends it, with a default port left
+		// implicit so that virtual hosts and request signatures see the name they expect.
+		b := route.Backend.URL
+		out.URL.Scheme = b.Scheme
+		out.URL.Host = b.Host
+		if !p.preserve {
+			out.Host = hostHeader(b.Scheme, b.Host)
+		}
+	case routing.BackendLB:
+		// A filter may still set the Host; otherwise it follows the endpoint of each attempt.
+		e := route.Backend.Endpoints[0]
+		out.URL.Scheme, out.URL.Host = e.Scheme, e.Host
+		lbHost = hostHeader(e.Scheme, e.Host)
+		if !p.preserve {
+			out.Host = lbHost
+		}
+	case routing.BackendDynamic:
+		// The request's own destination, unless a setDynamicBackend filter chooses another.
+		scheme, host := requestTarget(r)
+		out.URL.Scheme, out.URL.Host = scheme, host
+		out.Host = hostHeader(scheme, host)
+	}
+	return lbHost
 }
 
 // errUnsupportedBackend is returned for routes whose backend kind this proxy cannot serve yet.
@@ -381,7 +394,16 @@ func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.
 // respond copies res, the backend's answer to out, to w, or answers the error err of sending
 // out.
 func (p *Proxy) respond(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string, res *http.Response, err error) {
+	setWriteDeadline(w, route)
 	if err != nil {
+		if readTimedOut(out) {
+			// The client did not send its body in time; the failed read also cancelled r's
+			// context, but the client is still there to be told.
+			p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host}).Debug("client request body read timeout")
+			w.Header().Set("Connection", "close")
+			reply(w, &filters.Reply{Status: http.StatusRequestTimeout})
+			return
+		}
 		if r.Context().Err() != nil {
 			// The client went away; there is nobody to answer.
 			p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldError: err}).Debug("client canceled request")
