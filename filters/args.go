@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/skipper-egress/skipper/internal/httpsyntax"
 )
 
 // argsError is an argument error from Spec.Create. Its text is the whole message, so route
@@ -71,7 +73,7 @@ func checkSecretName(filter string, pos int, what, name string) error {
 
 // checkHeaderName rejects a header name that is not an RFC 9110 §5.1 token.
 func checkHeaderName(filter string, pos int, name string) error {
-	if !validHeaderName(name) {
+	if !httpsyntax.IsToken(name) {
 		return argsErrorf("%s: argument %d (header name) %s is not a valid header name",
 			filter, pos, strconv.Quote(name))
 	}
@@ -81,40 +83,8 @@ func checkHeaderName(filter string, pos int, name string) error {
 // checkHeaderText rejects route text that cannot be part of a header value. It names the
 // offending byte, never the text: people do paste credentials into route files.
 func checkHeaderText(filter string, pos int, what, s string) error {
-	if i := invalidValueByte(s); i >= 0 {
+	if i := httpsyntax.InvalidValueByte(s); i >= 0 {
 		return argsErrorf("%s: argument %d (%s) contains control character 0x%02x", filter, pos, what, s[i])
 	}
 	return nil
-}
-
-// validHeaderName reports whether s is a token (RFC 9110 §5.6.2): one or more of the visible
-// ASCII characters other than delimiters. golang.org/x/net/http/httpguts has the same check, but
-// the module does not require x/net and this is all we need of it.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// invalidValueByte returns the index of the first byte that may not appear in a header value,
-// or -1. RFC 9110 §5.5 allows visible ASCII, space, horizontal tab and obs-text (0x80-0xff); it
-// forbids the other control characters, CR, LF and NUL above all, which would split the header
-// or let a value smuggle a second one. Go's transport refuses the same bytes.
-func invalidValueByte[T ~string | ~[]byte](v T) int {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return i
-		}
-	}
-	return -1
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/skipper-egress/skipper/internal/httpsyntax"
 	"github.com/skipper-egress/skipper/secrets"
 )
 
@@ -68,7 +69,7 @@ func secretValue(src SecretSource, filter, name string) (secrets.Secret, error) 
 	case len(v) == 0:
 		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: "empty value"}
 	}
-	if i := invalidValueByte(v); i >= 0 {
+	if i := httpsyntax.InvalidValueByte(v); i >= 0 {
 		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: controlReason(v[i])}
 	}
 	return v, nil

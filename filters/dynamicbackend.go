@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/skipper-egress/skipper/internal/httpsyntax"
 )
 
 // Route names of the filters that choose the destination of a <dynamic> route.
@@ -179,7 +181,7 @@ func DestinationOfURL(u string) (scheme, host string, ok bool) {
 // ValidDestinationHost reports whether h is a host with an optional port and nothing else: no
 // user info, path, spaces or control characters.
 func ValidDestinationHost(h string) bool {
-	if h == "" || strings.ContainsAny(h, "/?#@\\ \t") || invalidValueByte(h) >= 0 {
+	if h == "" || strings.ContainsAny(h, "/?#@\\ \t") || httpsyntax.InvalidValueByte(h) >= 0 {
 		return false
 	}
 	u, err := url.Parse("http://" + h)

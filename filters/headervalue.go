@@ -3,6 +3,8 @@ package filters
 import (
 	"net/http"
 	"strings"
+
+	"github.com/skipper-egress/skipper/internal/httpsyntax"
 )
 
 // headerValue is the (header name, value template) pair of the set and append header filters.
@@ -40,7 +42,7 @@ func (hv *headerValue) resolve(r *http.Request, res *http.Response) (string, boo
 	if !ok {
 		return "", false
 	}
-	if hv.value.hasPlaceholders() && invalidValueByte(v) >= 0 {
+	if hv.value.hasPlaceholders() && httpsyntax.InvalidValueByte(v) >= 0 {
 		return "", false
 	}
 	return v, true

@@ -13,6 +13,8 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/skipper-egress/skipper/internal/httpsyntax"
 )
 
 // TokenError is the error oauth2ClientCredentials returns when it has no valid token to
@@ -159,7 +161,7 @@ func (m *TokenManager) newCachedToken(e *tokenEntry, tok *oauth2.Token, start ti
 	if tt := tok.TokenType; tt != "" && !strings.EqualFold(tt, "bearer") {
 		return nil, &TokenError{TokenURL: e.display, Reason: "token type is not bearer"}
 	}
-	if i := invalidValueByte(tok.AccessToken); i >= 0 {
+	if i := httpsyntax.InvalidValueByte(tok.AccessToken); i >= 0 {
 		return nil, &TokenError{TokenURL: e.display,
 			Reason: fmt.Sprintf("access token contains control character 0x%02x", tok.AccessToken[i])}
 	}

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/skipper-egress/skipper/internal/httpsyntax"
 )
 
 // HeaderXForwardedFor names the client address in ClientKey's header list rather than the raw
@@ -76,7 +78,7 @@ func ParseHeaders(arg string) ([]string, error) {
 	names := make([]string, 0, len(parts))
 	for _, p := range parts {
 		p = strings.TrimSpace(p)
-		if !validToken(p) {
+		if !httpsyntax.IsToken(p) {
 			return nil, fmt.Errorf("%q is not a header name", p)
 		}
 		names = append(names, http.CanonicalHeaderKey(p))
@@ -147,21 +149,4 @@ func RetryAfterSeconds(d time.Duration) int {
 		s++
 	}
 	return int(max(1, s))
-}
-
-// validToken reports whether s is an RFC 9110 §5.6.2 token, which header names are.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

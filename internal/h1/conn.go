@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/skipper-egress/skipper/internal/httpsyntax"
 )
 
 // bufSize is the size of each connection's read and write buffers: a request or response head
@@ -132,11 +134,11 @@ func writeRequest(w *bufio.Writer, r *http.Request) error {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if !validName(name) {
+		if !httpsyntax.IsToken(name) {
 			return fmt.Errorf("h1: invalid header field name %s", strconv.Quote(name))
 		}
 		for _, v := range r.Header[name] {
-			if !validValue(v) {
+			if httpsyntax.InvalidValueByte(v) >= 0 {
 				return fmt.Errorf("h1: invalid header field value for %s", name)
 			}
 			w.WriteString(name)
@@ -149,31 +151,6 @@ func writeRequest(w *bufio.Writer, r *http.Request) error {
 	return err // a write error before this one sticks in w and shows here or at Flush
 }
 
-// validName reports whether s is an RFC 9110 §5.6.2 token, as field names must be.
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenByte(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isTokenByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
-}
-
 // validHost reports whether s may be sent as the Host field: not empty, and no space or control
 // character.
 func validHost(s string) bool {
@@ -183,15 +160,4 @@ func validHost(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// validValue reports whether s may be sent as a field value (RFC 9110 §5.5): no control
-// character but horizontal tab, so no CR or LF that would start another field.
-func validValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }
