@@ -12,6 +12,8 @@
 #   ROUNDS=3 DURATION=10 (seconds per target per round) WARMUP=2 (seconds per target, not counted)
 #   THREADS=2 CONNS=50 (wrk -t/-c)  BACKEND_PORT=18081 NGINX_PORT=18082 SKIPPER_PORT=18083
 #   STRICT=1 exits 1 when a goal of issue #5 is missed (by default they are only reported)
+#   BASELINE=REV also measures skipper as built from the git revision REV (target "baseline",
+#     on BASELINE_PORT=18084), so a change is judged against the code before it in the same run
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -24,6 +26,8 @@ BACKEND_PORT=${BACKEND_PORT:-18081}
 NGINX_PORT=${NGINX_PORT:-18082}
 SKIPPER_PORT=${SKIPPER_PORT:-18083}
 STRICT=${STRICT:-0}
+BASELINE=${BASELINE:-}
+BASELINE_PORT=${BASELINE_PORT:-18084}
 HOST_HEADER=host1 # the demo route's Host, sent to every target alike
 
 # Goals of issue #5.
@@ -88,7 +92,7 @@ install_tools() {
 install_tools
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-for port in "$BACKEND_PORT" "$NGINX_PORT" "$SKIPPER_PORT"; do
+for port in "$BACKEND_PORT" "$NGINX_PORT" "$SKIPPER_PORT" ${BASELINE:+"$BASELINE_PORT"}; do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		die "port $port on 127.0.0.1 is in use; set BACKEND_PORT, NGINX_PORT or SKIPPER_PORT"
 	fi
@@ -97,6 +101,12 @@ done
 log "building skipper and the backend"
 go build -o "$tmp/skipper" ./cmd/skipper
 go build -o "$tmp/backend" ./scripts/bench/backend
+if [[ -n $BASELINE ]]; then
+	log "building skipper at $BASELINE as the baseline"
+	mkdir "$tmp/baseline-src"
+	git archive "$BASELINE" | tar -x -C "$tmp/baseline-src" || die "cannot export revision $BASELINE"
+	(cd "$tmp/baseline-src" && go build -o "$tmp/skipper-baseline" ./cmd/skipper)
+fi
 
 # --- servers ----------------------------------------------------------------------------------
 
@@ -155,21 +165,32 @@ nginx_pid=$!
 pids+=("$nginx_pid")
 wait_http nginx "$nginx_pid" "http://127.0.0.1:$NGINX_PORT/"
 
-"$tmp/skipper" -address="127.0.0.1:$SKIPPER_PORT" \
-	-inline-routes="Host(\"$HOST_HEADER\") -> bearerinjector(\"$tmp/secrets/token\") -> \"http://127.0.0.1:$BACKEND_PORT/\"" \
-	-credentials-paths="$tmp/secrets" -access-log-disabled -application-log-level=WARN >"$tmp/skipper.log" 2>&1 &
-skipper_pid=$!
-pids+=("$skipper_pid")
-wait_http skipper "$skipper_pid" "http://127.0.0.1:$SKIPPER_PORT/"
+# start_skipper NAME BINARY PORT: runs a skipper with the demo route; its pid goes to $started.
+start_skipper() {
+	"$2" -address="127.0.0.1:$3" -support-listener= \
+		-inline-routes="Host(\"$HOST_HEADER\") -> bearerinjector(\"$tmp/secrets/token\") -> \"http://127.0.0.1:$BACKEND_PORT/\"" \
+		-credentials-paths="$tmp/secrets" -access-log-disabled -application-log-level=WARN >"$tmp/$1.log" 2>&1 &
+	started=$!
+	pids+=("$started")
+	wait_http "$1" "$started" "http://127.0.0.1:$3/"
+}
+start_skipper skipper "$tmp/skipper" "$SKIPPER_PORT"
+skipper_pid=$started
+proxies=(nginx skipper)
+if [[ -n $BASELINE ]]; then
+	start_skipper baseline "$tmp/skipper-baseline" "$BASELINE_PORT"
+	baseline_pid=$started
+	proxies+=(baseline)
+fi
 
-# Both proxies must put the token on the request; the backend echoes it on /_authorization.
-for target in nginx skipper; do
+# Every proxy must put the token on the request; the backend echoes it on /_authorization.
+for target in "${proxies[@]}"; do
 	port_var=${target^^}_PORT
 	got=$(curl -fsS --max-time 2 -H "Host: $HOST_HEADER" "http://127.0.0.1:${!port_var}/_authorization") ||
 		die "$target: the token check request failed"
 	[[ $got == "Bearer $token" ]] || die "$target: the backend did not get the token in Authorization"
 done
-log "nginx and skipper both inject the token"
+log "${proxies[*]} inject the token"
 
 # --- measuring --------------------------------------------------------------------------------
 
@@ -180,6 +201,7 @@ proc_pids() {
 	case $1 in
 	direct) echo "$backend_pid" ;;
 	skipper) echo "$skipper_pid" ;;
+	baseline) echo "$baseline_pid" ;;
 	nginx) # the master and its workers
 		echo "$nginx_pid"
 		local f line ppid
@@ -218,6 +240,7 @@ url_of() {
 	direct) echo "http://127.0.0.1:$BACKEND_PORT/" ;;
 	nginx) echo "http://127.0.0.1:$NGINX_PORT/" ;;
 	skipper) echo "http://127.0.0.1:$SKIPPER_PORT/" ;;
+	baseline) echo "http://127.0.0.1:$BASELINE_PORT/" ;;
 	esac
 }
 
@@ -231,7 +254,7 @@ run_wrk() {
 mapfile -t nginx_pids < <(proc_pids nginx)
 log "nginx runs as ${#nginx_pids[@]} processes (master and workers), all counted for its CPU"
 
-targets=(direct nginx skipper)
+targets=(direct "${proxies[@]}")
 declare -A rps p50 p99 cpu errs
 for t in "${targets[@]}"; do errs[$t]=0; done
 
