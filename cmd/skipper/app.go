@@ -43,10 +43,15 @@ type app struct {
 }
 
 // newApp builds every component in dependency order: secrets, filters, routes, then the proxy
-// and its listeners. On error nothing is left open.
-func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (*app, error) {
+// and its listeners. On error nothing is left open: components that watch files or run timers
+// start only in run, and what holds a socket is closed here.
+func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err error) {
 	a := &app{cfg: cfg, log: log}
-	var err error
+	defer func() {
+		if err != nil {
+			a.closeSockets()
+		}
+	}()
 	a.store, err = secrets.NewStore(secrets.Options{
 		Paths:          cfg.CredentialsPaths,
 		UpdateInterval: cfg.CredentialsUpdateInterval,
@@ -66,7 +71,6 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (*app, error) {
 		Secrets: a.store, Tokens: a.tokens, RateLimits: a.limits.rates,
 	})...)
 	if err != nil {
-		a.limits.close() //nolint:errcheck // nothing was sent yet
 		return nil, err
 	}
 	if err := m.RegisterSecrets(a.store); err != nil {
@@ -103,10 +107,18 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (*app, error) {
 		return nil, err
 	}
 	if a.support, err = listenSupport(cfg, m, router, &a.state, log); err != nil {
-		a.ln.Close()
 		return nil, err
 	}
 	return a, nil
+}
+
+// closeSockets releases what newApp opened when a later step fails: the listener and the Redis
+// client, which nothing has used yet.
+func (a *app) closeSockets() {
+	if a.ln != nil {
+		a.ln.Close() //nolint:errcheck // nothing was served on it
+	}
+	a.limits.close() //nolint:errcheck // nothing was sent on it
 }
 
 // run starts the background components, serves until a signal arrives on stop, and shuts down.
