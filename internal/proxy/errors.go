@@ -14,6 +14,10 @@ import (
 // errNoRoute is the reason logged when no route matches a request.
 var errNoRoute = errors.New("no route")
 
+// errClientBodyTimeout is the reason a request failed when its client did not send the body
+// within the deadline of the route's readTimeout filter.
+var errClientBodyTimeout = errors.New("client request body read timeout")
+
 // framingError is a request head that Listener's connections refused, with its status.
 type framingError struct {
 	status int
@@ -47,6 +51,8 @@ func (p *Proxy) statusFor(err error) int {
 	case errors.Is(err, filters.ErrCredentialUnavailable):
 		// Fail closed: without its credential the request must not leave.
 		return http.StatusServiceUnavailable
+	case errors.Is(err, errClientBodyTimeout):
+		return http.StatusRequestTimeout // before the timeouts below: it wraps one
 	case errors.Is(err, context.DeadlineExceeded),
 		errors.As(err, &netErr) && netErr.Timeout():
 		return http.StatusGatewayTimeout

@@ -399,9 +399,7 @@ func (p *Proxy) respond(w *responseRecorder, r, out *http.Request, route *routin
 		if readTimedOut(out) {
 			// The client did not send its body in time; the failed read also cancelled r's
 			// context, but the client is still there to be told.
-			p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host}).Debug("client request body read timeout")
-			w.Header().Set("Connection", "close")
-			reply(w, &filters.Reply{Status: http.StatusRequestTimeout})
+			p.fail(w, r, route, fmt.Errorf("%w: %w", errClientBodyTimeout, err))
 			return
 		}
 		if r.Context().Err() != nil {
@@ -483,6 +481,13 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 	case errors.As(err, &fe):
 		p.log.WithFields(logrus.Fields{fieldHost: r.Host, "remote": r.RemoteAddr, fieldError: err}).
 			Warn("refused a malformed or ambiguous request before parsing it")
+		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	if errors.Is(err, errClientBodyTimeout) {
+		// The client's fault, and the connection is in the middle of its body: close it.
+		p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host}).Debug("client request body read timeout")
+		w.Header().Set("Connection", "close")
 		http.Error(w, http.StatusText(code), code)
 		return
 	}
