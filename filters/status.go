@@ -8,14 +8,6 @@ import (
 // StatusName is the route name of the filter that sets the response status.
 const StatusName = "status"
 
-// StatusSetter is implemented by the status filter. The proxy looks for it on a route: a
-// <shunt> route answers with the status of the last one (404 without any), and an
-// inlineContent answer takes the status of the last one before it.
-type StatusSetter interface {
-	// Status returns the status code the filter sets.
-	Status() int
-}
-
 type statusSpec struct{}
 
 type statusFilter struct{ code int }
@@ -24,7 +16,6 @@ var (
 	_ Spec           = (*statusSpec)(nil)
 	_ Filter         = (*statusFilter)(nil)
 	_ ResponseFilter = (*statusFilter)(nil)
-	_ StatusSetter   = (*statusFilter)(nil)
 )
 
 // NewStatus returns the spec of status(code), which sets the status of the route's answer: the
@@ -52,9 +43,6 @@ func (f *statusFilter) Response(res *http.Response) error {
 	res.Status = ""
 	return nil
 }
-
-// Status returns the status code the filter sets.
-func (f *statusFilter) Status() int { return f.code }
 
 // statusArg checks that a, the filter's argument at pos, is a whole number from lo to hi.
 func statusArg(filter string, pos int, a any, lo, hi int) (int, error) {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/skipper-egress/skipper/routing"
 )
 
 // statusClientClosed is recorded, for the access log only, when the client went away before an
@@ -20,6 +22,10 @@ type responseRecorder struct {
 	http.ResponseWriter
 	status  int
 	written int64
+
+	// outer are the <loopback> routes the request came through, outermost first: their
+	// response filters also see the answer, after those of the route that made it.
+	outer []*routing.Route
 }
 
 func (w *responseRecorder) WriteHeader(code int) {

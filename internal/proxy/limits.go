@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/filters/circuit"
@@ -15,24 +14,6 @@ const headerCircuitOpen = "X-Circuit-Open"
 // errCircuitOpen is the reason a request was refused without calling its backend: the backend's
 // breaker is open.
 var errCircuitOpen = errors.New("circuit breaker open")
-
-// reply answers the client with the Reply a filter returned, instead of calling the backend.
-func reply(w http.ResponseWriter, rep *filters.Reply) {
-	h := w.Header()
-	for k, vv := range rep.Header {
-		h[k] = append(h[k], vv...)
-	}
-	body := rep.Body
-	if body == "" {
-		body = http.StatusText(rep.Status) + "\n"
-	}
-	if h.Get("Content-Type") == "" {
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-	}
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(rep.Status)
-	_, _ = w.Write([]byte(body)) // the client went away; nothing left to tell it
-}
 
 // breaker returns the breaker guarding host for route, or nil when the proxy has no breaker
 // registry or neither the route nor the registry's defaults ask for one. A route's breaker filter

@@ -1,9 +1,12 @@
 package proxy
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"slices"
 
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/routing"
@@ -17,33 +20,67 @@ const defaultMaxLoopbacks = 9
 // with 500.
 var errMaxLoopbacks = errors.New("too many loopbacks")
 
-// shuntStatus returns the status a <shunt> route answers with: that of its last status filter,
-// or 404 without one.
-func shuntStatus(route *routing.Route) int {
-	code := http.StatusNotFound
-	for _, f := range route.Filters {
-		if s, ok := f.(filters.StatusSetter); ok {
-			code = s.Status()
+// answerLocally answers without calling a backend: with rep, the answer of route's filter n-1,
+// or, for a <shunt> route (rep nil, n all its filters), with an empty 404. As in Skipper, the
+// response filters of the filters that ran, and of the <loopback> routes before route, see the
+// answer first: status(418) -> <shunt> answers 418, and a setResponseHeader before
+// inlineContent adds its header.
+func (p *Proxy) answerLocally(w *responseRecorder, r, out *http.Request, route *routing.Route, n int, rep *filters.Reply) {
+	res := &http.Response{StatusCode: http.StatusNotFound, Header: make(http.Header), Request: out}
+	if rep != nil {
+		res.StatusCode = cmp.Or(rep.Status, http.StatusOK)
+		for k, vv := range rep.Header {
+			res.Header[k] = slices.Clone(vv) // the filter's own value: filters below may change the copy
 		}
 	}
-	return code
+	if err := responseFilters(w, res, route.Filters[:n]); err != nil {
+		p.fail(w, r, route, err)
+		return
+	}
+	setWriteDeadline(w, route)
+	h := w.Header()
+	for k, vv := range res.Header {
+		h[k] = append(h[k], vv...)
+	}
+	if rep == nil {
+		w.WriteHeader(res.StatusCode)
+		return
+	}
+	body := rep.Body
+	if body == "" {
+		body = http.StatusText(res.StatusCode) + "\n"
+	}
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(res.StatusCode)
+	_, _ = io.WriteString(w, body) // the client went away; nothing left to tell it
 }
 
-// replyStatus returns rep, the answer of route's i-th filter, with a status. A Reply without
-// one (inlineContent's) takes that of the last status filter before the i-th, or 200, as
-// Skipper answers: a status filter after it never runs.
-func replyStatus(route *routing.Route, i int, rep *filters.Reply) *filters.Reply {
-	if rep.Status != 0 {
-		return rep
+// responseFilters runs the response filters among fs on res, last first, then those of the
+// <loopback> routes the request came through, innermost first.
+func responseFilters(w *responseRecorder, res *http.Response, fs []filters.Filter) error {
+	if err := runResponseFilters(res, fs); err != nil {
+		return err
 	}
-	out := *rep // the filter's value; never changed in place
-	out.Status = http.StatusOK
-	for _, f := range route.Filters[:i] {
-		if s, ok := f.(filters.StatusSetter); ok {
-			out.Status = s.Status()
+	for j := len(w.outer) - 1; j >= 0; j-- {
+		if err := runResponseFilters(res, w.outer[j].Filters); err != nil {
+			return err
 		}
 	}
-	return &out
+	return nil
+}
+
+func runResponseFilters(res *http.Response, fs []filters.Filter) error {
+	for i := len(fs) - 1; i >= 0; i-- {
+		if rf, ok := fs[i].(filters.ResponseFilter); ok {
+			if err := rf.Response(res); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // withBackendTimeout returns out bounded by the deadline of route's last backendTimeout filter,
@@ -76,5 +113,6 @@ func (p *Proxy) loopback(w *responseRecorder, r, out *http.Request, route *routi
 		p.fail(w, r, nil, errNoRoute)
 		return
 	}
+	w.outer = append(w.outer, route)
 	p.serveRoute(w, r, out, next, hops+1)
 }

@@ -36,7 +36,8 @@ func TestLocalAnswers(t *testing.T) {
 		wantStatus                             int
 	}{
 		{path: "/shunt", wantStatus: 404},
-		{path: "/shunt-status", wantStatus: 418},
+		// Response filters run last first, as in Skipper, so the first status has the last word.
+		{path: "/shunt-status", wantStatus: 503},
 		{path: "/inline", wantStatus: 200, wantBody: "<h1>Hi</h1>", wantType: "text/html; charset=utf-8"},
 		{path: "/inline-type", wantStatus: 200, wantBody: "{}", wantType: "application/json"},
 		{path: "/status-before", wantStatus: 201, wantBody: "made", wantType: "text/plain; charset=utf-8"},
@@ -238,5 +239,49 @@ func TestBackendTimeoutKeepsClientCancel(t *testing.T) {
 	}
 	if err := <-errc; err == nil {
 		t.Error("got no client error, want the cancellation")
+	}
+}
+
+// TestResponseFiltersOnEveryAnswer checks that response filters see the answers the proxy makes
+// itself and those from behind <loopback> routes, as in Skipper: those of the filters that ran,
+// last first, then those of the <loopback> routes the request came through, innermost first.
+func TestResponseFiltersOnEveryAnswer(t *testing.T) {
+	backend := proxytest.NewBackend(t, nil)
+	routes := fmt.Sprintf(`
+		shunt: Path("/shunt") -> setResponseHeader("X-Seen", "shunt") -> <shunt>;
+		inline: Path("/inline") -> setResponseHeader("X-Seen", "inline") -> inlineContent("hi")
+			-> setResponseHeader("X-Never", "ran") -> <shunt>;
+		limited: Path("/limited") -> setResponseHeader("X-Seen", "limited") -> ratelimit(1, "1h") -> <shunt>;
+		outer: Path("/outer") -> setResponseHeader("X-Who", "outer") -> appendResponseHeader("X-Path", "outer")
+			-> setPath("/inner") -> <loopback>;
+		inner: Path("/inner") -> setResponseHeader("X-Who", "inner") -> appendResponseHeader("X-Path", "inner") -> %q;
+		outerShunt: Path("/outer-shunt") -> setResponseHeader("X-Seen", "outer") -> setPath("/shunt") -> <loopback>;
+	`, backend.URL)
+	p := proxytest.New(t, routes, proxytest.Options{})
+	p.Do(t, "GET", "a.test", "/limited") // uses up the limit
+
+	tests := []struct {
+		path       string
+		wantStatus int
+		wantHeader http.Header
+	}{
+		{"/shunt", 404, http.Header{"X-Seen": {"shunt"}}},
+		{"/inline", 200, http.Header{"X-Seen": {"inline"}, "X-Never": nil}},
+		{"/limited", 429, http.Header{"X-Seen": {"limited"}}},
+		{"/outer", 200, http.Header{"X-Who": {"outer"}, "X-Path": {"inner", "outer"}}},
+		{"/outer-shunt", 404, http.Header{"X-Seen": {"outer"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			res, _ := p.Do(t, "GET", "a.test", tc.path)
+			if res.StatusCode != tc.wantStatus {
+				t.Errorf("got status %d, want %d", res.StatusCode, tc.wantStatus)
+			}
+			for name, want := range tc.wantHeader {
+				if got := res.Header[name]; strings.Join(got, ",") != strings.Join(want, ",") {
+					t.Errorf("%s: got %q, want %q", name, got, want)
+				}
+			}
+		})
 	}
 }

@@ -290,8 +290,7 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 			}
 			var rep *filters.Reply
 			if errors.As(err, &rep) {
-				setWriteDeadline(w, route)
-				reply(w, replyStatus(route, i, rep)) // recorded in metrics and access log as any answer
+				p.answerLocally(w, r, out, route, i+1, rep) // recorded in metrics and access log as any answer
 				return
 			}
 			p.fail(w, r, route, err)
@@ -301,8 +300,7 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 
 	switch route.Backend.Type {
 	case routing.BackendShunt:
-		setWriteDeadline(w, route)
-		w.WriteHeader(shuntStatus(route))
+		p.answerLocally(w, r, out, route, len(route.Filters), nil)
 	case routing.BackendLoopback:
 		p.loopback(w, r, out, route, hops)
 	case routing.BackendNetwork:
@@ -418,13 +416,9 @@ func (p *Proxy) respond(w *responseRecorder, r, out *http.Request, route *routin
 	if res.StatusCode == http.StatusSwitchingProtocols && proto != "" {
 		keepUpgrade(res.Header, switched)
 	}
-	for i := len(route.Filters) - 1; i >= 0; i-- {
-		if rf, ok := route.Filters[i].(filters.ResponseFilter); ok {
-			if err := rf.Response(res); err != nil {
-				p.fail(w, r, route, err)
-				return
-			}
-		}
+	if err := responseFilters(w, res, route.Filters); err != nil {
+		p.fail(w, r, route, err)
+		return
 	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		if proto == "" {
