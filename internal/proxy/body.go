@@ -23,6 +23,9 @@ type responseRecorder struct {
 	status  int
 	written int64
 
+	// table is the route table the request was matched against; <loopback> routes match it
+	// again there, so that a reload in between cannot send one request through two tables.
+	table *routing.Table
 	// outer are the <loopback> routes the request came through, outermost first: their
 	// response filters also see the answer, after those of the route that made it.
 	outer []*routing.Route

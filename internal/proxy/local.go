@@ -108,7 +108,7 @@ func (p *Proxy) loopback(w *responseRecorder, r, out *http.Request, route *routi
 		p.fail(w, r, route, errMaxLoopbacks)
 		return
 	}
-	next := p.router.Match(out)
+	next := w.table.Match(out)
 	if next == nil {
 		p.fail(w, r, nil, errNoRoute)
 		return

@@ -186,7 +186,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.normalize {
 		r.Host = normalizeHost(r.Host)
 	}
-	route := p.router.Match(r)
+	rw.table = p.router.Load()
+	route := rw.table.Match(r)
 	p.metrics.RequestStarted()
 	defer p.recordRequest(r, rw, route, start)
 	p.serve(rw, r, route)
