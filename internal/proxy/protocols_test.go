@@ -441,3 +441,33 @@ func TestHostOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestTrailers checks that the trailer fields of a chunked upload reach the backend.
+func TestRequestTrailers(t *testing.T) {
+	got := make(chan string, 1)
+	backend := proxytest.NewBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Trailer.Get("X-Sum") // NewBackend has read the body: the trailer is in
+	})
+	p := proxytest.New(t, fmt.Sprintf(`* -> "http://%s"`, backend.Addr()), proxytest.Options{})
+
+	req, err := http.NewRequest(http.MethodPost, p.URL+"/upload", io.MultiReader(strings.NewReader("part1"), strings.NewReader("part2")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = -1 // chunked: trailers need it
+	req.Trailer = http.Header{"X-Sum": {"42"}}
+	res, err := p.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("got status %d, want 200", res.StatusCode)
+	}
+	if v := <-got; v != "42" {
+		t.Errorf("backend got trailer X-Sum %q, want 42", v)
+	}
+	if body := string(backend.Last(t).Body); body != "part1part2" {
+		t.Errorf("backend got body %q, want part1part2", body)
+	}
+}

@@ -266,6 +266,9 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 	out := src.Clone(ex)
 	out.RequestURI = "" // set on server requests, forbidden on client ones
 	out.Close = false
+	// Clone copied the trailer map while it held only the announced names; the server fills
+	// in src's own map when the body ends, which is when the transport sends it on.
+	out.Trailer = src.Trailer
 	proto := upgradeType(r)
 	removeHopHeaders(out.Header)
 	if proto != "" {
