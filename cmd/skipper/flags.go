@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/skipper-egress/skipper/internal/logging"
+	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/routesrc"
 )
 
@@ -48,6 +50,11 @@ type Config struct {
 	DefaultHTTPStatus int
 	MaxLoopbacks      int
 	RemoveHopHeaders  bool // accepted for Skipper's command lines; hop-by-hop headers always go
+
+	// ForwardedHeaders and ForwardedHeadersExcludeCIDRs are the entries as given; see
+	// forwardedHeaders.
+	ForwardedHeaders             []string
+	ForwardedHeadersExcludeCIDRs []string
 
 	// The backends.
 	BackendCAFile                string
@@ -131,6 +138,11 @@ func addServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.IntVar(&cfg.MaxLoopbacks, "max-loopbacks", 9, "how often one request may pass through <loopback> routes before it fails with 500")
 	fs.BoolVar(&cfg.RemoveHopHeaders, "remove-hop-headers", false,
 		"accepted for compatibility: hop-by-hop headers are always removed (RFC 9110 §7.6.1)")
+	fs.StringSliceVar(&cfg.ForwardedHeaders, "forwarded-headers", nil,
+		"comma-separated headers to set on each request before routing, none by default: X-Forwarded-For (appends the client IP), "+
+			"X-Forwarded-Host, X-Forwarded-Method, X-Forwarded-Uri, X-Forwarded-Port=<port|auto>, X-Forwarded-Proto=<http|https|auto>")
+	fs.StringSliceVar(&cfg.ForwardedHeadersExcludeCIDRs, "forwarded-headers-exclude-cidrs", nil,
+		"comma-separated CIDRs of clients whose requests get none of the -forwarded-headers")
 }
 
 // addBackendFlags binds the flags of the connections to backends, with Skipper's names and
@@ -231,6 +243,8 @@ func (c Config) validateServer() []error {
 	if c.DefaultHTTPStatus < 200 || c.DefaultHTTPStatus > 599 {
 		errs = append(errs, fmt.Errorf("-default-http-status must be between 200 and 599, got %d", c.DefaultHTTPStatus))
 	}
+	_, ferrs := c.forwardedHeaders()
+	errs = append(errs, ferrs...)
 	if c.IdleConnsNum <= 0 {
 		errs = append(errs, fmt.Errorf("-idle-conns-num must be positive, got %d", c.IdleConnsNum))
 	}
@@ -238,6 +252,67 @@ func (c Config) validateServer() []error {
 		errs = append(errs, fmt.Errorf("-max-idle-connection-backend must not be negative, got %d", c.MaxIdleConnsBackend))
 	}
 	return errs
+}
+
+// forwardedHeaders turns -forwarded-headers and -forwarded-headers-exclude-cidrs into the proxy's
+// settings, with an error for each entry it cannot use. Header names are matched without regard
+// to case, as HTTP compares them; values are lower case, as Skipper takes them.
+func (c Config) forwardedHeaders() (proxy.ForwardedHeaders, []error) {
+	var h proxy.ForwardedHeaders
+	var errs []error
+	for _, e := range c.ForwardedHeaders {
+		if err := addForwardedHeader(&h, strings.TrimSpace(e)); err != nil {
+			errs = append(errs, fmt.Errorf("-forwarded-headers: %w", err))
+		}
+	}
+	for _, s := range c.ForwardedHeadersExcludeCIDRs {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-forwarded-headers-exclude-cidrs: %q is not a CIDR such as 10.0.0.0/8", s))
+			continue
+		}
+		h.Exclude = append(h.Exclude, p.Masked())
+	}
+	return h, errs
+}
+
+// forwardedEntries is the help for a -forwarded-headers entry that is not one of them.
+const forwardedEntries = "X-Forwarded-For, X-Forwarded-Host, X-Forwarded-Method, X-Forwarded-Uri, " +
+	"X-Forwarded-Port=<port|auto> or X-Forwarded-Proto=<http|https|auto>"
+
+// addForwardedHeader adds one -forwarded-headers entry to h. A later Port or Proto replaces an
+// earlier one.
+func addForwardedHeader(h *proxy.ForwardedHeaders, entry string) error {
+	name, value, hasValue := strings.Cut(entry, "=")
+	name = http.CanonicalHeaderKey(name)
+	switch {
+	case name == "X-Forwarded-For" && !hasValue:
+		h.For = true
+	case name == "X-Forwarded-Host" && !hasValue:
+		h.Host = true
+	case name == "X-Forwarded-Method" && !hasValue:
+		h.Method = true
+	case name == "X-Forwarded-Uri" && !hasValue:
+		h.URI = true
+	case name == "X-Forwarded-Port" && hasValue:
+		if value == proxy.ForwardedAuto {
+			h.Port = value
+			break
+		}
+		n, err := strconv.ParseUint(value, 10, 16)
+		if err != nil || n == 0 {
+			return fmt.Errorf("%q: the port must be a number from 1 to 65535 or auto", entry)
+		}
+		h.Port = strconv.FormatUint(n, 10)
+	case name == "X-Forwarded-Proto" && hasValue:
+		if value != "http" && value != "https" && value != proxy.ForwardedAuto {
+			return fmt.Errorf("%q: the proto must be http, https or auto", entry)
+		}
+		h.Proto = value
+	default:
+		return fmt.Errorf("unknown entry %q, want %s", entry, forwardedEntries)
+	}
+	return nil
 }
 
 // normalizeArgs rewrites Skipper's single-dash long flags ("-inline-routes=...", "-address :80")

@@ -43,7 +43,8 @@ func transportOptions(cfg Config) (proxy.TransportOptions, error) {
 	}, nil
 }
 
-// newProxy builds the request handler from the command line.
+// newProxy builds the request handler from the command line. Validate has checked the forwarded
+// headers flags.
 func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, fwd proxy.ForwardOptions,
 	breakers *circuit.Registry, m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer) *proxy.Proxy {
 	opts := proxy.Options{
@@ -60,6 +61,7 @@ func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, f
 		Metrics:             m,
 		AccessLogJSON:       cfg.AccessLogJSON,
 	}
+	opts.ForwardedHeaders, _ = cfg.forwardedHeaders()
 	if !cfg.AccessLogDisabled {
 		opts.AccessLog = accessOut
 	}
@@ -67,13 +69,15 @@ func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, f
 }
 
 // newServer builds the HTTP server. It speaks HTTP/1.1, and HTTP/2 to clients that choose it
-// in a TLS handshake.
-func newServer(cfg Config, handler http.Handler, log *logrus.Logger) *http.Server {
+// in a TLS handshake. The handler's ConnContext gives HTTP/1.1 requests over the TLS its
+// Listener terminates their TLS state.
+func newServer(cfg Config, handler *proxy.Proxy, log *logrus.Logger) *http.Server {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetHTTP2(true)
 	return &http.Server{
 		Handler:           handler,
+		ConnContext:       handler.ConnContext,
 		Protocols:         &protocols,
 		ReadTimeout:       cfg.ReadTimeoutServer,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeoutServer,

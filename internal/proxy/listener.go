@@ -57,6 +57,28 @@ func (p *Proxy) Listener(ln net.Listener, opts ListenerOptions) net.Listener {
 	return l
 }
 
+// tlsStateKey is the context key under which ConnContext keeps the TLS state of a connection
+// whose TLS Listener terminated itself; the value is a *tls.ConnectionState.
+type tlsStateKey struct{}
+
+// ConnContext is meant to be the http.Server's ConnContext when it serves a Listener with TLS.
+// That listener terminates TLS itself and hands HTTP/1.1 connections to the server as plain
+// ones, so the server cannot set their requests' TLS field; ConnContext keeps the connection's
+// TLS state in ctx, and ServeHTTP sets the field from it. Other connections get ctx unchanged.
+func (p *Proxy) ConnContext(ctx context.Context, c net.Conn) context.Context {
+	gc, ok := c.(*guardConn)
+	if !ok {
+		return ctx
+	}
+	tc, ok := gc.Conn.(*tls.Conn)
+	if !ok {
+		return ctx
+	}
+	// One state for all requests of the connection, as Go's server shares it for *tls.Conn.
+	state := tc.ConnectionState()
+	return context.WithValue(ctx, tlsStateKey{}, &state)
+}
+
 // guard holds what every checked connection of one listener shares.
 type guard struct {
 	nonce   string

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,6 +81,10 @@ type Options struct {
 	// MaxLoopbacks is how many <loopback> routes one request may pass through before it fails
 	// with 500, as Skipper's -max-loopbacks. If zero, 9; if negative, none.
 	MaxLoopbacks int
+	// ForwardedHeaders are the X-Forwarded-* headers set on each request before it is matched,
+	// as Skipper's -forwarded-headers. The zero value sets none. Proto "auto" sees HTTP/1.1
+	// requests over TLS only when the server's ConnContext is ConnContext.
+	ForwardedHeaders ForwardedHeaders
 }
 
 // Proxy is an http.Handler that forwards requests by the current route table. It is safe for
@@ -100,6 +105,7 @@ type Proxy struct {
 	fwd          *forwarder
 	breakers     *circuit.Registry // nil: no breakers
 	maxLoopbacks int
+	forwarded    *ForwardedHeaders // nil: none
 
 	// balancers holds the load balancer of each BackendLB route, created on first use.
 	balancers sync.Map // weak.Pointer[routing.Route] -> *balancer
@@ -108,14 +114,18 @@ type Proxy struct {
 	warned sync.Map // string -> *atomic.Int64
 }
 
-// New returns a Proxy. It panics if opts.Router is nil or opts.Forward.Tunnels holds a negative
-// duration, which are programming errors: flags are validated before.
+// New returns a Proxy. It panics if opts.Router is nil, opts.Forward.Tunnels holds a negative
+// duration or opts.ForwardedHeaders a bad Port or Proto, which are programming errors: flags are
+// validated before.
 func New(opts Options) *Proxy {
 	if opts.Router == nil {
 		panic("proxy: Options.Router is nil")
 	}
 	fwd, err := newForwarder(opts.Forward)
 	if err != nil {
+		panic("proxy: " + err.Error())
+	}
+	if err := opts.ForwardedHeaders.check(); err != nil {
 		panic("proxy: " + err.Error())
 	}
 	p := &Proxy{
@@ -154,6 +164,11 @@ func New(opts Options) *Proxy {
 	if p.now == nil {
 		p.now = time.Now
 	}
+	if !opts.ForwardedHeaders.IsZero() {
+		h := opts.ForwardedHeaders
+		h.Exclude = slices.Clone(h.Exclude)
+		p.forwarded = &h
+	}
 	if opts.AccessLog != nil {
 		p.access = newAccessLog(opts.AccessLog, opts.AccessLogJSON)
 	}
@@ -183,9 +198,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if p.normalize {
-		r.Host = normalizeHost(r.Host)
-	}
+	p.prepare(r)
 	rw.table = p.router.Load()
 	route := rw.table.Match(r)
 	p.metrics.RequestStarted()

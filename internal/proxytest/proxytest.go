@@ -50,6 +50,8 @@ type Options struct {
 	Breakers *circuit.Registry
 	// MaxLoopbacks is handed to the proxy; zero means its default of 9.
 	MaxLoopbacks int
+	// ForwardedHeaders is handed to the proxy; the zero value adds none.
+	ForwardedHeaders proxy.ForwardedHeaders
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -126,9 +128,11 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		Forward:             opts.Forward,
 		Breakers:            breakers,
 		MaxLoopbacks:        opts.MaxLoopbacks,
+		ForwardedHeaders:    opts.ForwardedHeaders,
 	})
 	srv := httptest.NewUnstartedServer(handler)
 	srv.Config.MaxHeaderBytes = opts.MaxHeaderBytes
+	srv.Config.ConnContext = handler.ConnContext
 	clientTransport := &http.Transport{DisableCompression: true}
 	lopts := proxy.ListenerOptions{MaxHeaderBytes: opts.MaxHeaderBytes}
 	if opts.TLS {
