@@ -5,16 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/skipper-egress/skipper/internal/proxytest"
-	"github.com/skipper-egress/skipper/routing"
 )
 
 // TestLocalAnswers checks the filters that answer the client themselves, and status over a
@@ -288,51 +283,5 @@ func TestResponseFiltersOnEveryAnswer(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestLoopbackKeepsTheRouteTable checks that a request passing a <loopback> route is matched
-// again in the table it started with, even when the routes are replaced meanwhile. The reload
-// happens while the outer route's filters run: its oauth2ClientCredentials filter waits for a
-// token endpoint that swaps the table before it answers.
-func TestLoopbackKeepsTheRouteTable(t *testing.T) {
-	dir := t.TempDir()
-	id, secret := filepath.Join(dir, "id"), filepath.Join(dir, "secret")
-	for _, f := range []string{id, secret} {
-		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	defs, err := routing.Parse("new", `other: Path("/other") -> <shunt>`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	newTable, errs := routing.Compile(defs, routing.CompileOptions{})
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	var p *proxytest.Proxy
-	var swapped atomic.Bool
-	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		if !swapped.Swap(true) {
-			p.Router.Swap(newTable)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"access_token":"tok","token_type":"Bearer","expires_in":3600}`)
-	}))
-	t.Cleanup(tokens.Close)
-	p = proxytest.New(t, fmt.Sprintf(`
-		outer: Path("/outer") -> oauth2ClientCredentials("%s/token", %q, %q) -> setPath("/inner") -> <loopback>;
-		inner: Path("/inner") -> status(204) -> <shunt>;`, tokens.URL, id, secret),
-		proxytest.Options{CredentialsPaths: []string{dir}})
-
-	if res, _ := p.Do(t, "GET", "a.test", "/outer"); res.StatusCode != http.StatusNoContent {
-		t.Errorf("request that started before the reload: got %d, want 204 from the old table's inner route", res.StatusCode)
-	}
-	if !swapped.Load() {
-		t.Fatal("the token endpoint was not called: the table was never swapped")
-	}
-	if res, _ := p.Do(t, "GET", "a.test", "/outer"); res.StatusCode != http.StatusNotFound {
-		t.Errorf("request after the reload: got %d, want 404", res.StatusCode)
 	}
 }
