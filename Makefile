@@ -24,8 +24,9 @@ bench: ## Go benchmarks of the hot path, then the load test
 loadtest: ## skipper vs nginx vs the backend under wrk (ROUNDS, DURATION, CONNS)
 	./scripts/bench/loadtest.sh
 
-fuzz: ## fuzz the route parser for $(FUZZTIME)
+fuzz: ## fuzz the route parser and the backend request writer, $(FUZZTIME) each
 	go test ./routing -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
+	go test ./internal/h1 -run='^$$' -fuzz=FuzzWriteRequest -fuzztime=$(FUZZTIME)
 
 demo: build ## run skipper on the bearer-injection demo (README's quick start)
 	./scripts/demo.sh

@@ -9,6 +9,7 @@ import (
 	"net/textproto"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/skipper-egress/skipper/internal/httpsyntax"
@@ -102,9 +103,13 @@ func writeRequest(w *bufio.Writer, r *http.Request) error {
 	if method == "" {
 		method = http.MethodGet
 	}
+	target := r.URL.RequestURI()
+	if !validTarget(target) {
+		return fmt.Errorf("h1: request target %q is not in origin form", target)
+	}
 	w.WriteString(method)
 	w.WriteByte(' ')
-	w.WriteString(r.URL.RequestURI())
+	w.WriteString(target)
 	w.WriteString(" HTTP/1.1\r\nHost: ")
 	w.WriteString(host)
 	w.WriteString("\r\n")
@@ -149,6 +154,21 @@ func writeRequest(w *bufio.Writer, r *http.Request) error {
 	}
 	_, err := w.WriteString("\r\n")
 	return err // a write error before this one sticks in w and shows here or at Flush
+}
+
+// validTarget reports whether s is an origin-form request target (RFC 9112 §3.2.1), or "*":
+// it starts with a slash and holds no space or control character that would end the request
+// line early. An opaque URL (mailto:x) gives neither.
+func validTarget(s string) bool {
+	if s != "*" && !strings.HasPrefix(s, "/") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // validHost reports whether s may be sent as the Host field: not empty, and no space or control
