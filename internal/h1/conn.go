@@ -2,6 +2,7 @@ package h1
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -105,7 +106,8 @@ func writeRequest(w *bufio.Writer, r *http.Request) error {
 	}
 	target := r.URL.RequestURI()
 	if !validTarget(target) {
-		return fmt.Errorf("h1: request target %q is not in origin form", target)
+		// The target is not quoted: its query may carry a key the client sent.
+		return errors.New("h1: request target is not in origin form")
 	}
 	w.WriteString(method)
 	w.WriteByte(' ')
