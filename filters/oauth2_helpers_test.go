@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/internal/fakeclock"
 )
 
 // tokenCall is one request a tokenEndpoint received.
@@ -161,24 +162,9 @@ func answerStatus(status int, contentType, body string) func(http.ResponseWriter
 	}
 }
 
-// fakeClock is a manually advanced clock for TokenManagerOptions.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock returns a manually advanced clock for TokenManagerOptions.Now.
+func newFakeClock() *fakeclock.Clock {
+	return fakeclock.New(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 // logCapture is a logrus hook that keeps every entry rendered as text and as JSON.

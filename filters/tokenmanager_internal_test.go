@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/skipper-egress/skipper/internal/fakeclock"
 	"github.com/skipper-egress/skipper/secrets"
 )
 
@@ -63,28 +64,11 @@ func newCountingEndpoint(t *testing.T, hang chan struct{}) *countingEndpoint {
 	return e
 }
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // TestSchedule drives Run's scheduler by hand with a fake clock: first fetch, refresh at 80%,
 // backoff after a failed refresh, no refresh when idle, drop after expiry, register again.
 func TestSchedule(t *testing.T) {
 	ep := newCountingEndpoint(t, nil)
-	clock := &testClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	m, err := NewTokenManager(TokenManagerOptions{Secrets: mapSource{"/id": "id", "/sec": "sec"}, Now: clock.Now,
 		MinBackoff: time.Second, MaxBackoff: time.Second, IdleTimeout: 30 * time.Second})
 	if err != nil {

@@ -1,19 +1,19 @@
 package secrets
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
+
+	"github.com/skipper-egress/skipper/internal/syncbuf"
 )
 
 // canary is written into secret files by tests that check logs; it must never show up there.
@@ -23,23 +23,10 @@ const canary = "CANARY-5ecr3t-9f1c"
 // CI machine does not flake; the latency goal itself is measured by BenchmarkRotationLatency.
 const waitTimeout = 10 * time.Second
 
-// logCapture collects everything a logger writes. Safe for concurrent use.
+// logCapture collects everything a logger writes, and its entries. Safe for concurrent use.
 type logCapture struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
+	syncbuf.Buffer
 	hook *test.Hook
-}
-
-func (c *logCapture) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Write(p)
-}
-
-func (c *logCapture) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.String()
 }
 
 // messages returns the messages logged at level, in order.

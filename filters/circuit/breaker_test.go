@@ -7,27 +7,11 @@ import (
 	"time"
 
 	"github.com/skipper-egress/skipper/filters/circuit"
+	"github.com/skipper-egress/skipper/internal/fakeclock"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Unix(1_700_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(since time.Time, d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = since.Add(d)
-}
+// newFakeClock returns a clock the test moves by hand.
+func newFakeClock() *fakeclock.Clock { return fakeclock.New(time.Unix(1_700_000_000, 0)) }
 
 // Steps of a transition test. Each runs at its time, then the breaker's state must be want.
 const (
@@ -149,7 +133,7 @@ func TestBreakerTransitions(t *testing.T) {
 			b := circuit.NewRegistry(circuit.Options{Now: clock.Now}).Get("backend.test", tc.s)
 			var held []circuit.Ticket
 			for i, s := range tc.steps {
-				clock.Set(start, s.at)
+				clock.Set(start.Add(s.at))
 				switch s.do {
 				case pass, fail, hold, deny:
 					ticket, allowed := b.Allow()
@@ -186,7 +170,7 @@ func TestBreakerReportsStateChanges(t *testing.T) {
 	b := reg.Get("backend.test", circuit.Settings{Type: circuit.ConsecutiveFailures, Failures: 1})
 	ticket, _ := b.Allow()
 	ticket.Done(false)
-	clock.Set(start, circuit.DefaultTimeout)
+	clock.Set(start.Add(circuit.DefaultTimeout))
 	ticket, _ = b.Allow()
 	ticket.Done(true)
 	want := []string{
@@ -206,7 +190,7 @@ func TestRefusedTicketCountsNothing(t *testing.T) {
 	b := reg.Get("backend.test", circuit.Settings{Type: circuit.ConsecutiveFailures, Failures: 1, HalfOpenRequests: 2})
 	ticket, _ := b.Allow()
 	ticket.Done(false)
-	clock.Set(start, circuit.DefaultTimeout)
+	clock.Set(start.Add(circuit.DefaultTimeout))
 	probe, _ := b.Allow()
 	b.Allow()
 	refused, allowed := b.Allow() // both probes are out
@@ -301,7 +285,7 @@ func TestBreakerConcurrentProbes(t *testing.T) {
 	b := reg.Get("backend.test", s)
 	ticket, _ := b.Allow()
 	ticket.Done(false)
-	clock.Set(start, circuit.DefaultTimeout)
+	clock.Set(start.Add(circuit.DefaultTimeout))
 
 	var (
 		mu      sync.Mutex

@@ -59,13 +59,13 @@ func TestRegistryIdleBreakers(t *testing.T) {
 	}
 	// Requests keep it alive past its TTL.
 	for _, at := range []time.Duration{ttl / 2, ttl, 3 * ttl / 2} {
-		clock.Set(start, at)
+		clock.Set(start.Add(at))
 		if got := reg.Get("a.test", s); got != b {
 			t.Fatalf("at %v, in use: got another breaker, want the same", at)
 		}
 	}
 	// Unused for longer than its TTL, it is replaced by a closed one.
-	clock.Set(start, 3*ttl/2+ttl+time.Second)
+	clock.Set(start.Add(3*ttl/2 + ttl + time.Second))
 	fresh := reg.Get("a.test", s)
 	if fresh == b || fresh.State() != circuit.Closed {
 		t.Errorf("after idling: got the same breaker or state %v, want a new closed one", fresh.State())

@@ -5,31 +5,15 @@ import (
 	"hash/maphash"
 	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/skipper-egress/skipper/internal/fakeclock"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestLocalDropsExpiredKeys(t *testing.T) {
-	c := &clock{t: time.Unix(1_700_000_000, 0)}
-	l := newLocalLimiter(5, time.Second, 1_000_000, maphash.MakeSeed(), c.now)
+	c := fakeclock.New(time.Unix(1_700_000_000, 0))
+	l := newLocalLimiter(5, time.Second, 1_000_000, maphash.MakeSeed(), c.Now)
 	ctx := context.Background()
 	for i := range 1000 {
 		l.Allow(ctx, strconv.Itoa(i))
@@ -38,7 +22,7 @@ func TestLocalDropsExpiredKeys(t *testing.T) {
 		t.Fatalf("after 1000 clients: %d keys, want 1000", got)
 	}
 	// One period later every log has expired; new keys sweep each shard once.
-	c.add(time.Second)
+	c.Advance(time.Second)
 	for i := range 1000 {
 		l.Allow(ctx, "new"+strconv.Itoa(i))
 	}
@@ -48,13 +32,13 @@ func TestLocalDropsExpiredKeys(t *testing.T) {
 }
 
 func TestLocalKeepsUnexpiredKeys(t *testing.T) {
-	c := &clock{t: time.Unix(1_700_000_000, 0)}
-	l := newLocalLimiter(1, time.Second, 1_000_000, maphash.MakeSeed(), c.now)
+	c := fakeclock.New(time.Unix(1_700_000_000, 0))
+	l := newLocalLimiter(1, time.Second, 1_000_000, maphash.MakeSeed(), c.Now)
 	ctx := context.Background()
 	l.Allow(ctx, "old")
-	c.add(999 * time.Millisecond)
+	c.Advance(999 * time.Millisecond)
 	l.Allow(ctx, "recent")
-	c.add(2 * time.Millisecond) // "old" expired, "recent" has not
+	c.Advance(2 * time.Millisecond) // "old" expired, "recent" has not
 	for i := range 200 {
 		l.Allow(ctx, strconv.Itoa(i))
 	}
@@ -64,12 +48,12 @@ func TestLocalKeepsUnexpiredKeys(t *testing.T) {
 }
 
 func TestLocalBoundsKeys(t *testing.T) {
-	c := &clock{t: time.Unix(1_700_000_000, 0)}
+	c := fakeclock.New(time.Unix(1_700_000_000, 0))
 	const maxKeys = 256
-	l := newLocalLimiter(3, time.Hour, maxKeys, maphash.MakeSeed(), c.now)
+	l := newLocalLimiter(3, time.Hour, maxKeys, maphash.MakeSeed(), c.Now)
 	ctx := context.Background()
 	for i := range 10_000 {
-		c.add(time.Millisecond)
+		c.Advance(time.Millisecond)
 		if ok, _, _ := l.Allow(ctx, strconv.Itoa(i)); !ok {
 			t.Fatalf("first request of client %d refused", i)
 		}

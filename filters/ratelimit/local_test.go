@@ -9,29 +9,13 @@ import (
 	"time"
 
 	"github.com/skipper-egress/skipper/filters/ratelimit"
+	"github.com/skipper-egress/skipper/internal/fakeclock"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// newFakeClock returns a clock the test moves by hand.
+func newFakeClock() *fakeclock.Clock { return fakeclock.New(time.Unix(1_700_000_000, 0)) }
 
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Unix(1_700_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(since time.Time, d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = since.Add(d)
-}
-
-func localLimiter(t testing.TB, clock *fakeClock, n int, period time.Duration) ratelimit.Limiter {
+func localLimiter(t testing.TB, clock *fakeclock.Clock, n int, period time.Duration) ratelimit.Limiter {
 	t.Helper()
 	opts := ratelimit.Options{}
 	if clock != nil {
@@ -108,7 +92,7 @@ func TestLocalWindow(t *testing.T) {
 			start := clock.Now()
 			l := localLimiter(t, clock, tc.n, tc.period)
 			for i, s := range tc.steps {
-				clock.Set(start, s.at)
+				clock.Set(start.Add(s.at))
 				ok, retry, err := l.Allow(context.Background(), s.key)
 				if ok != s.wantOK || retry != s.wantRetry || err != nil {
 					t.Errorf("step %d at %v key %q: got ok=%v retry=%v err=%v, want ok=%v retry=%v",
@@ -139,7 +123,7 @@ func TestLocalMatchesReference(t *testing.T) {
 				}
 			}
 			want := inWindow < n
-			clock.Set(start, at)
+			clock.Set(start.Add(at))
 			got, _, _ := l.Allow(context.Background(), "k")
 			if got != want {
 				t.Fatalf("n=%d request %d at %v: got ok=%v, want %v (%d in window)", n, i, at, got, want, inWindow)

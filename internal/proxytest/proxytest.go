@@ -3,13 +3,11 @@
 package proxytest
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/sirupsen/logrus"
@@ -18,6 +16,7 @@ import (
 	"github.com/skipper-egress/skipper/filters/circuit"
 	"github.com/skipper-egress/skipper/filters/ratelimit"
 	"github.com/skipper-egress/skipper/internal/proxy"
+	"github.com/skipper-egress/skipper/internal/syncbuf"
 	"github.com/skipper-egress/skipper/routing"
 	"github.com/skipper-egress/skipper/secrets"
 )
@@ -62,7 +61,7 @@ type Proxy struct {
 	Router    *routing.Router
 	Handler   *proxy.Proxy
 	Transport *proxy.Transport
-	log       *syncBuffer
+	log       *syncbuf.Buffer
 	client    *http.Client // sends no Accept-Encoding of its own
 }
 
@@ -70,7 +69,7 @@ type Proxy struct {
 // starts is stopped when the test ends; the server's Close waits for the handlers to return.
 func New(t testing.TB, routes string, opts Options) *Proxy {
 	t.Helper()
-	logBuf := &syncBuffer{}
+	logBuf := &syncbuf.Buffer{}
 	log := logrus.New()
 	log.SetOutput(logBuf)
 	log.SetLevel(logrus.DebugLevel)
@@ -187,22 +186,4 @@ func (p *Proxy) Do(t testing.TB, method, host, path string, header ...string) (*
 		t.Fatalf("reading response body: %v", err)
 	}
 	return res, string(body)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers and readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

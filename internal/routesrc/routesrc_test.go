@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,31 +13,14 @@ import (
 
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/internal/poll"
+	"github.com/skipper-egress/skipper/internal/syncbuf"
 	"github.com/skipper-egress/skipper/routing"
 )
-
-// logBuffer collects log output safely across goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 type fixture struct {
 	file   string
 	router *routing.Router
-	log    *logBuffer
+	log    *syncbuf.Buffer
 	tick   chan time.Time
 }
 
@@ -47,7 +29,7 @@ func newFixture(t *testing.T, initial string) *fixture {
 	f := &fixture{
 		file:   filepath.Join(t.TempDir(), "routes.eskip"),
 		router: routing.NewRouter(),
-		log:    &logBuffer{},
+		log:    &syncbuf.Buffer{},
 		tick:   make(chan time.Time),
 	}
 	if initial != "" {

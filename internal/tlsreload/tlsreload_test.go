@@ -1,14 +1,12 @@
 package tlsreload_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 
 	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/internal/proxytest"
+	"github.com/skipper-egress/skipper/internal/syncbuf"
 	"github.com/skipper-egress/skipper/internal/tlsreload"
 )
 
@@ -36,26 +35,8 @@ func served(t *testing.T, r *tlsreload.Reloader, serverName string) string {
 	return client.ConnectionState().PeerCertificates[0].DNSNames[0]
 }
 
-// logBuffer collects log lines, safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newLog() (*logrus.Logger, *logBuffer) {
-	buf := &logBuffer{}
+func newLog() (*logrus.Logger, *syncbuf.Buffer) {
+	buf := &syncbuf.Buffer{}
 	l := logrus.New()
 	l.SetOutput(buf)
 	return l, buf
