@@ -294,19 +294,6 @@ func isNumberChar(c byte) bool  { return isDigit(c) || c == '.' }
 func isSymbolStart(c byte) bool { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
 func isSymbolChar(c byte) bool  { return isSymbolStart(c) || isDigit(c) }
 
-// isSymbol reports whether s is a valid route id, predicate, filter or algorithm name.
-func isSymbol(s string) bool {
-	if s == "" || !isSymbolStart(s[0]) {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if !isSymbolChar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // abbreviate shortens s for an error message.
 func abbreviate(s string) string {
 	const maxRunes = 40
