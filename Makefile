@@ -2,6 +2,7 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME ?= 30s
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
 .PHONY: build test lint bench loadtest fuzz demo check help
@@ -10,12 +11,14 @@ build: ## build bin/skipper (with version info) and bin/demo-backend
 	go build -ldflags "$(LDFLAGS)" -o bin/skipper ./cmd/skipper
 	go build -o bin/demo-backend ./cmd/demo-backend
 
-test: ## run every test with the race detector
+test: ## run every test with the race detector, then the allocation tests without it
 	go test -race -count=1 ./...
+	go test -count=1 -run 'Allocs|DoesNotAllocate' ./...
 
-lint: ## gofmt check and go vet
+lint: ## gofmt check, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	go run $(STATICCHECK) ./...
 
 bench: ## Go benchmarks of the hot path, then the load test
 	go test -run='^$$' -bench=. -benchmem ./...
