@@ -19,6 +19,24 @@ func isHopHeader(name string) bool {
 	return false
 }
 
+// acceptsTrailers reports whether h, a request's header, holds "TE: trailers": the client takes
+// trailer fields. Unlike the rest of TE, which describes transfer codings of one connection, it
+// says something about the client that a proxy passing trailers on keeps true, and gRPC needs it:
+// servers such as grpcio refuse a call without it. Read it before removeHopHeaders; as
+// httputil.ReverseProxy, the request then goes on with "TE: trailers" alone.
+func acceptsTrailers(h http.Header) bool {
+	for _, v := range h["Te"] {
+		for v != "" {
+			var coding string
+			coding, v, _ = strings.Cut(v, ",")
+			if strings.EqualFold(textproto.TrimString(coding), "trailers") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // removeHopHeaders deletes the hop-by-hop headers from h, starting with the ones that Connection
 // names. For requests it runs before any filter, so a client's "Connection: Authorization" can
 // strip only the client's own Authorization header, never one that a filter injects afterwards.

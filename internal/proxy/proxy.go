@@ -283,9 +283,13 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 	// in src's own map when the body ends, which is when the transport sends it on.
 	out.Trailer = src.Trailer
 	proto := upgradeType(r)
+	trailers := acceptsTrailers(out.Header)
 	removeHopHeaders(out.Header)
 	if proto != "" {
 		keepUpgrade(out.Header, proto)
+	}
+	if trailers {
+		out.Header["Te"] = []string{"trailers"}
 	}
 	if r.ContentLength == 0 {
 		// A nil body makes the transport send no body instead of an empty chunked one.
