@@ -79,6 +79,23 @@ func (p *Proxy) copyBody(w *responseRecorder, src io.Reader, flush bool) error {
 	}
 }
 
+// addNothing keeps the server from adding to h, a backend's answer, fields that the backend did
+// not send: Date, a Content-Type sniffed from the body and, over HTTP/2 (protoMajor 2), a
+// Content-Length counted from it. A trailers-only gRPC answer would otherwise gain
+// "content-length: 0" and "date". A field present with a nil value is net/http's way to suppress
+// them (see http.ResponseWriter). Over HTTP/1.1 the server still chooses between Content-Length
+// and chunked: that is the framing of the client's connection, not a field of the answer.
+func addNothing(h http.Header, protoMajor int) {
+	for _, k := range [...]string{"Date", "Content-Type"} {
+		if _, ok := h[k]; !ok {
+			h[k] = nil
+		}
+	}
+	if _, ok := h["Content-Length"]; !ok && protoMajor == 2 {
+		h["Content-Length"] = nil
+	}
+}
+
 // announceTrailers declares the backend's trailers in the response header, so that net/http
 // sends them after the body.
 func announceTrailers(h http.Header, trailer http.Header) {

@@ -5,15 +5,19 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -56,6 +60,30 @@ func TestGRPC(t *testing.T) {
 			err = conn.Invoke(ctx, "/test.Echo/Fail", &in, &out, grpc.ForceCodec(rawCodec{}))
 			if s := status.Convert(err); s.Code() != codes.PermissionDenied || s.Message() != "denied" {
 				t.Errorf("Fail: got %v, want PermissionDenied \"denied\"", err)
+			}
+		})
+	}
+}
+
+// TestGRPCAnswersAsSent sends the same calls, frame by frame, to each gRPC server directly and
+// through the proxy: the proxy's answer must be the server's, header block by header block. A
+// failed call's trailers-only answer (one HEADERS frame that ends the stream and carries
+// grpc-status) used to gain "content-length: 0" and "date".
+func TestGRPCAnswersAsSent(t *testing.T) {
+	for _, kind := range grpcServers {
+		t.Run(kind, func(t *testing.T) {
+			addr := startGRPCServer(t, kind)
+			p := proxytest.New(t, fmt.Sprintf(`* -> "h2c://%s"`, addr), proxytest.Options{TLS: true})
+			for _, method := range []string{"/test.Echo/Fail", "/test.Echo/Echo"} {
+				direct := h2Call(t, dialH2C(t, addr), "http", addr, method)
+				proxied := h2Call(t, dialH2TLS(t, p), "https", addr, method)
+				if method == "/test.Echo/Fail" && (len(direct) != 1 || !strings.Contains(direct[0], "grpc-status: 7")) {
+					t.Fatalf("%s: the server's own answer is not trailers-only:\n%s", method, strings.Join(direct, "\n"))
+				}
+				if !slices.Equal(proxied, direct) {
+					t.Errorf("%s through the proxy:\n%s\nwant the server's own answer:\n%s", method,
+						strings.Join(proxied, "\n"), strings.Join(direct, "\n"))
+				}
 			}
 		})
 	}
@@ -193,4 +221,114 @@ func grpcioPython(t *testing.T) string {
 // proxyTLS returns a client TLS configuration that trusts p's certificate.
 func proxyTLS(p *proxytest.Proxy) *tls.Config {
 	return &tls.Config{RootCAs: p.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+}
+
+func dialH2C(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func dialH2TLS(t *testing.T, p *proxytest.Proxy) net.Conn {
+	t.Helper()
+	conf := proxyTLS(p)
+	conf.NextProtos = []string{"h2"}
+	c, err := tls.Dial("tcp", p.Listener.Addr().String(), conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if proto := c.ConnectionState().NegotiatedProtocol; proto != "h2" {
+		t.Fatalf("negotiated %q, want h2", proto)
+	}
+	return c
+}
+
+// h2Call makes a unary gRPC call to method with the message "hello" on c, a fresh HTTP/2
+// connection, and closes c. It returns what came back on the call's stream: one line per header
+// block (its fields sorted, so that the order a server writes them in does not count) and one per
+// run of DATA frames (their bytes together), each marked when it ends the stream.
+func h2Call(t *testing.T, c net.Conn, scheme, authority, method string) []string {
+	t.Helper()
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := c.Write([]byte(http2.ClientPreface)); err != nil {
+		t.Fatal(err)
+	}
+	fr := http2.NewFramer(c, c)
+	fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	var block bytes.Buffer
+	enc := hpack.NewEncoder(&block)
+	for _, f := range [][2]string{
+		{":method", "POST"}, {":scheme", scheme}, {":authority", authority}, {":path", method},
+		{"content-type", "application/grpc"}, {"te", "trailers"},
+	} {
+		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	msg := binary.BigEndian.AppendUint32([]byte{0}, 5) // not compressed, 5 bytes
+	msg = append(msg, "hello"...)
+	err := fr.WriteSettings()
+	if err == nil {
+		err = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block.Bytes(), EndHeaders: true})
+	}
+	if err == nil {
+		err = fr.WriteData(1, true, msg)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var got []string
+	var data []byte
+	inData := false
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("reading the answer to %s: %v; so far:\n%s", method, err, strings.Join(got, "\n"))
+		}
+		if f.Header().StreamID != 0 && f.Header().StreamID != 1 {
+			continue
+		}
+		end := false
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				err = fr.WriteSettingsAck()
+			}
+		case *http2.PingFrame:
+			if !f.IsAck() {
+				err = fr.WritePing(true, f.Data)
+			}
+		case *http2.GoAwayFrame:
+			t.Fatalf("GOAWAY %v answering %s; so far:\n%s", f.ErrCode, method, strings.Join(got, "\n"))
+		case *http2.RSTStreamFrame:
+			return append(got, "RST_STREAM "+f.ErrCode.String())
+		case *http2.MetaHeadersFrame:
+			if inData {
+				got, data, inData = append(got, fmt.Sprintf("DATA %q", data)), nil, false
+			}
+			fields := make([]string, 0, len(f.Fields))
+			for _, hf := range f.Fields {
+				fields = append(fields, hf.Name+": "+hf.Value)
+			}
+			slices.Sort(fields)
+			got = append(got, "HEADERS "+strings.Join(fields, "; "))
+			end = f.StreamEnded()
+		case *http2.DataFrame:
+			data, inData = append(data, f.Data()...), true
+			end = f.StreamEnded()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if end {
+			if inData {
+				got = append(got, fmt.Sprintf("DATA %q", data))
+			}
+			got[len(got)-1] += " (END_STREAM)"
+			return got
+		}
+	}
 }

@@ -38,3 +38,44 @@ func TestTETrailersKept(t *testing.T) {
 		})
 	}
 }
+
+// TestAnswerFieldsNotAdded: an answer reaches the client without fields its backend did not send,
+// over HTTP/1.1 and HTTP/2 alike: no Date, no Content-Type sniffed from the body and, over HTTP/2,
+// no Content-Length counted from it. Over HTTP/1.1 Content-Length or chunked is the framing of the
+// client's connection, the server's choice.
+func TestAnswerFieldsNotAdded(t *testing.T) {
+	backend := proxytest.NewBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Date"] = nil // net/http's way to send none
+		w.Header()["Content-Type"] = nil
+		switch r.URL.Path {
+		case "/sized":
+			w.Header().Set("Content-Length", "15")
+			fmt.Fprint(w, "<html>hi</html>")
+		case "/empty":
+			w.(http.Flusher).Flush() // no Content-Length: chunked, and no chunk
+		}
+	})
+	for _, mode := range []string{"http", "https"} {
+		t.Run(mode, func(t *testing.T) {
+			p := proxytest.New(t, fmt.Sprintf(`* -> "http://%s"`, backend.Addr()), proxytest.Options{TLS: mode == "https"})
+			for _, path := range []string{"/sized", "/empty"} {
+				res, body := p.Do(t, "GET", "any", path)
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("%s: got %d %q, want 200", path, res.StatusCode, body)
+				}
+				for _, k := range []string{"Date", "Content-Type"} {
+					if v, ok := res.Header[k]; ok {
+						t.Errorf("%s over %s: the client got %s %q, which the backend did not send", path, res.Proto, k, v)
+					}
+				}
+				cl, hasCL := res.Header["Content-Length"]
+				switch {
+				case path == "/sized" && (!slices.Equal(cl, []string{"15"}) || body != "<html>hi</html>"):
+					t.Errorf("%s over %s: got Content-Length %q and %q, want the backend's 15 and body", path, res.Proto, cl, body)
+				case path == "/empty" && res.ProtoMajor == 2 && hasCL:
+					t.Errorf("%s over HTTP/2: the client got Content-Length %q, which the backend did not send", path, cl)
+				}
+			}
+		})
+	}
+}

@@ -454,6 +454,7 @@ func (p *Proxy) respond(w *responseRecorder, r, out *http.Request, route *routin
 	for k, vv := range res.Header {
 		h[k] = vv
 	}
+	addNothing(h, r.ProtoMajor)
 	announceTrailers(h, res.Trailer)
 	w.WriteHeader(res.StatusCode)
 
