@@ -198,6 +198,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	restoreExpect(r)
 	p.prepare(r)
 	rw.table = p.router.Load()
 	route := rw.table.Match(r)
