@@ -16,8 +16,9 @@ import (
 	"github.com/skipper-egress/skipper/secrets"
 )
 
-// addForwardFlags binds the flags of the forward proxy: CONNECT tunnels, TLS interception and
-// the SSRF guard for client-chosen destinations.
+// addForwardFlags binds the flags of the forward proxy: tunnels (CONNECT, and the protocol
+// upgrades that share their limits), TLS interception and the SSRF guard for client-chosen
+// destinations.
 func addForwardFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.StringVar(&cfg.CACert, "ca-cert", "",
 		"PEM CA certificate that signs the certificates of intercepted CONNECT destinations (see 'skipper ca init DIR')")
@@ -25,9 +26,11 @@ func addForwardFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.StringSliceVar(&cfg.ForwardAllowCIDRs, "forward-allow-cidrs", nil,
 		"comma-separated CIDRs or addresses that client-chosen destinations (<dynamic> routes, tunnels) may reach although internal")
 	fs.DurationVar(&cfg.TunnelIdleTimeout, "tunnel-idle-timeout", 5*time.Minute,
-		"close a CONNECT tunnel in which no byte moved for this long; 0 for never")
-	fs.DurationVar(&cfg.TunnelMaxLifetime, "tunnel-max-lifetime", time.Hour, "close a CONNECT tunnel this long after it opened; 0 for never")
-	fs.IntVar(&cfg.MaxTunnels, "max-tunnels", 1024, "CONNECT tunnels open at once; more are answered 503; 0 for no limit")
+		"close a tunnel (CONNECT, or a protocol upgrade such as WebSocket) in which no byte moved for this long; 0 for never")
+	fs.DurationVar(&cfg.TunnelMaxLifetime, "tunnel-max-lifetime", time.Hour,
+		"close a tunnel (CONNECT or upgrade) this long after it opened; 0 for never")
+	fs.IntVar(&cfg.MaxTunnels, "max-tunnels", 1024,
+		"tunnels (CONNECT and upgrades together) open at once; more are answered 503; 0 for no limit")
 	fs.StringVar(&cfg.ForwardProxyAuth, "forward-proxy-auth", "",
 		"secret file, under -credentials-paths, holding the user:password that forward-proxy clients must send as Basic Proxy-Authorization")
 }
@@ -72,7 +75,7 @@ func newForward(cfg Config, transport proxy.TransportOptions, m *metrics.Metrics
 	}
 	bytes := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "skipper", Name: "tunnel_bytes_total",
-		Help: "Bytes carried by blind CONNECT tunnels, by direction (up: client to destination).",
+		Help: "Bytes carried by blind CONNECT tunnels and protocol upgrades (WebSocket), by direction (up: client to destination).",
 	}, []string{"direction"})
 	if reg := m.Registry(); reg != nil {
 		if err := reg.Register(bytes); err != nil {

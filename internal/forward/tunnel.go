@@ -93,9 +93,14 @@ func (t *Tunnels) Open() int { return int(t.open.Load()) }
 // is done, after IdleTimeout without traffic (ErrIdle) and after MaxLifetime (ErrLifetime).
 // The error is nil when both sides finished normally. Run returns only after both copying
 // goroutines have ended. It does not take a slot: call Acquire first.
+//
+// Deadlines already set on either connection are cleared first: a connection taken over from
+// an http.Server may carry the server's read or write deadline, which would cut the tunnel.
 func (t *Tunnels) Run(ctx context.Context, client, upstream net.Conn) (Stats, error) {
 	tn := &tunnel{idle: t.opts.IdleTimeout, onBytes: t.opts.OnBytes}
 	tn.touch()
+	client.SetDeadline(time.Time{})
+	upstream.SetDeadline(time.Time{})
 	closeBoth := func() {
 		client.Close()
 		upstream.Close()

@@ -150,6 +150,34 @@ func TestTunnelCopiesBothWaysWithHalfClose(t *testing.T) {
 	}
 }
 
+// TestTunnelClearsDeadlines: a connection taken over from an http.Server may carry the
+// server's read or write deadline; without an idle timeout, nothing would reset it, and the
+// tunnel would end when it passed.
+func TestTunnelClearsDeadlines(t *testing.T) {
+	clientApp, clientSide := tcpPair(t)
+	upstreamSide, upstreamApp := tcpPair(t)
+	past := time.Now().Add(-time.Second)
+	clientSide.SetDeadline(past)
+	upstreamSide.SetDeadline(past)
+	res := startRun(context.Background(), newTunnels(t, TunnelOptions{}), clientSide, upstreamSide)
+
+	clientApp.Write([]byte("up"))
+	clientApp.CloseWrite()
+	got, err := io.ReadAll(upstreamApp)
+	if err != nil || string(got) != "up" {
+		t.Fatalf("upstream got %q, %v; want \"up\" and EOF", got, err)
+	}
+	upstreamApp.Write([]byte("down"))
+	upstreamApp.CloseWrite()
+	got, err = io.ReadAll(clientApp)
+	if err != nil || string(got) != "down" {
+		t.Fatalf("client got %q, %v; want \"down\" and EOF", got, err)
+	}
+	if r := waitRun(t, res); r.err != nil {
+		t.Errorf("got error %v, want nil", r.err)
+	}
+}
+
 func TestTunnelEnds(t *testing.T) {
 	for _, tc := range []struct {
 		name    string

@@ -24,8 +24,8 @@ type ForwardOptions struct {
 	// tunnels. If nil, a Guard with the system resolver and no allowed ranges is used, which
 	// refuses every internal address.
 	Guard *forward.Guard
-	// Tunnels limits the number of open tunnels (blind and intercepted) and their idle time and
-	// lifetime.
+	// Tunnels limits the number of open tunnels (blind, intercepted and protocol upgrades such
+	// as WebSocket, together) and their idle time and lifetime.
 	Tunnels forward.TunnelOptions
 	// CA mints the certificates of intercepted CONNECT destinations. If nil, a CONNECT that
 	// matches a <loopback> route is answered 502.

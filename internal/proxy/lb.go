@@ -203,6 +203,12 @@ func (p *Proxy) balancerFor(route *routing.Route) *balancer {
 // provided its body can be sent again: a request with a body that cannot be replayed is never
 // retried. aimHost tells whether the Host header follows the chosen endpoint.
 func (p *Proxy) forwardLB(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string, aimHost bool) {
+	out, release, ok := p.prepareUpgrade(out, proto)
+	if !ok {
+		p.fail(w, r, route, errTunnelLimit)
+		return
+	}
+	defer release() // after the tunnel, if the backend switched protocols
 	lb := p.balancerFor(route)
 	replayable := out.Body == nil || out.GetBody != nil
 	tried := make([]bool, len(lb.endpoints))

@@ -162,6 +162,9 @@ func TestWebSocketEcho(t *testing.T) {
 			if _, err := br.ReadByte(); err != io.EOF {
 				t.Errorf("got %v after the close handshake, want EOF", err)
 			}
+			// The backend has closed; the tunnel ends once the client closes too, as RFC 6455
+			// §7.1.1 has it do after the server's TCP close (until then the tunnel is half-closed).
+			conn.Close()
 			poll.Until(t, 5*time.Second, "access log line of the tunnel", func() bool {
 				return strings.Contains(p.Log(), `"GET /chat HTTP/1.1" 101`)
 			})

@@ -42,6 +42,8 @@ type Options struct {
 	// Router supplies the route table. Required.
 	Router *routing.Router
 	// Transport sends requests to backends. If nil, NewTransport(TransportOptions{}) is used.
+	// Protocol upgrades need a transport that reports the connection a request went out on
+	// through httptrace's GotConn, as net/http's does; with another, a 101 is answered 502.
 	Transport http.RoundTripper
 	// Log receives the application log: failed requests and degraded service. If nil, nothing is
 	// logged.
@@ -382,6 +384,12 @@ var errUnsupportedBackend = errors.New("unsupported backend")
 // forward sends out, already aimed at the route's backend, through transport and copies the
 // response to w. proto is the protocol the client asked to upgrade to, if any.
 func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string, transport http.RoundTripper) {
+	out, release, ok := p.prepareUpgrade(out, proto)
+	if !ok {
+		p.fail(w, r, route, errTunnelLimit)
+		return
+	}
+	defer release() // after the tunnel, if the backend switched protocols
 	res, cancel, err := p.send(r, out, route, transport)
 	defer cancel() // after the body is copied: the deadline bounds it too
 	p.respond(w, r, out, route, proto, res, err)

@@ -1,15 +1,19 @@
 package proxy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync/atomic"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/skipper-egress/skipper/internal/forward"
 	"github.com/skipper-egress/skipper/routing"
 )
 
@@ -32,19 +36,52 @@ func keepUpgrade(h http.Header, proto string) {
 	h.Set("Upgrade", proto)
 }
 
-// tunnel answers a 101 Switching Protocols from the backend: it sends the 101 to the client, then
-// copies bytes both ways between the client's connection and the backend's until either side
-// closes, and then closes both.
+// prepareUpgrade readies out, a request whose client asks to switch to proto, for a tunnel:
+// it takes a tunnel slot before anything is sent, so that a backend is never asked to switch
+// when no tunnel can open (ok false: the proxy answers 503), and it has the transport report the
+// connection the answer arrives on, which tunnel needs for deadlines and half-close. release
+// gives the slot back; call it once the tunnel, if any, has closed. Without proto, out is
+// returned as it is and nothing is taken.
+func (p *Proxy) prepareUpgrade(out *http.Request, proto string) (_ *http.Request, release func(), ok bool) {
+	if proto == "" {
+		return out, func() {}, true
+	}
+	release, ok = p.fwd.tunnels.Acquire()
+	if !ok {
+		return out, nil, false
+	}
+	backend := new(upgradeConn)
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { backend.conn.Store(&info.Conn) }}
+	ctx := context.WithValue(httptrace.WithClientTrace(out.Context(), trace), upgradeConnKey{}, backend)
+	return out.WithContext(ctx), release, true
+}
+
+// upgradeConnKey is the context key of a request's *upgradeConn.
+type upgradeConnKey struct{}
+
+// upgradeConn holds the backend connection an upgrade request was last sent on. A transport may
+// try a second connection when the first fails before any answer, so the last one counts.
+type upgradeConn struct{ conn atomic.Pointer[net.Conn] }
+
+// tunnel answers a 101 Switching Protocols from the backend: it sends the 101 to the client and
+// then runs the tunnel between the two connections with the forward proxy's tunnel code, under
+// the same limits as CONNECT tunnels: -tunnel-idle-timeout, -tunnel-max-lifetime, half-close
+// and a slot of -max-tunnels, which prepareUpgrade took.
 func (p *Proxy) tunnel(w *responseRecorder, r *http.Request, res *http.Response, route *routing.Route, proto string) {
-	backend, ok := res.Body.(io.ReadWriteCloser)
+	body, ok := res.Body.(io.ReadWriteCloser)
 	if !ok {
 		res.Body.Close()
 		p.fail(w, r, route, fmt.Errorf("%w: the backend switched protocols without a connection", errUpgrade))
 		return
 	}
-	defer backend.Close()
+	defer body.Close()
 	if got := res.Header.Get("Upgrade"); !strings.EqualFold(got, proto) {
 		p.fail(w, r, route, fmt.Errorf("%w: the client asked for %q, the backend switched to %q", errUpgrade, proto, got))
+		return
+	}
+	backend, err := backendConn(res, body)
+	if err != nil {
+		p.fail(w, r, route, err)
 		return
 	}
 	client, brw, err := http.NewResponseController(w).Hijack()
@@ -62,33 +99,44 @@ func (p *Proxy) tunnel(w *responseRecorder, r *http.Request, res *http.Response,
 	if err := brw.Flush(); err != nil {
 		return
 	}
-
-	// The first copy to end closes both connections, which ends the other.
-	var toClient atomic.Int64
-	done := make(chan struct{}, 2)
-	go copyTunnel(backend, brw.Reader, nil, done)
-	go copyTunnel(client, backend, &toClient, done)
-	running := 2
-	select {
-	case <-done:
-		running--
-	case <-r.Context().Done():
-	}
-	client.Close()
-	backend.Close()
-	for ; running > 0; running-- {
-		<-done
-	}
-	w.written = toClient.Load()
-	p.log.WithFields(logrus.Fields{fieldRoute: route.ID, "upgrade": proto}).Debug("tunnel closed")
+	// The client may have sent its first bytes of the new protocol right behind the request.
+	stats, err := p.fwd.tunnels.Run(r.Context(), forward.Hijacked(client, brw.Reader), backend)
+	w.written = stats.Down
+	p.log.WithFields(logrus.Fields{fieldRoute: route.ID, "upgrade": proto, "up": stats.Up, "down": stats.Down, fieldError: err}).
+		Debug("tunnel closed")
 }
 
-// copyTunnel copies one direction of a tunnel, counting the bytes into n when n is set, and
-// reports on done when it ends.
-func copyTunnel(dst io.Writer, src io.Reader, n *atomic.Int64, done chan<- struct{}) {
-	written, _ := io.Copy(dst, src)
-	if n != nil {
-		n.Store(written)
+// backendConn returns the backend side of a tunnel: reads go through body, the 101 response's
+// body, which first yields what the transport read past the response head; writes, deadlines,
+// half-close and close go to the connection the response arrived on, which prepareUpgrade had
+// the transport report.
+func backendConn(res *http.Response, body io.ReadWriteCloser) (net.Conn, error) {
+	var uc *upgradeConn
+	if res.Request != nil {
+		uc, _ = res.Request.Context().Value(upgradeConnKey{}).(*upgradeConn)
 	}
-	done <- struct{}{}
+	if uc == nil || uc.conn.Load() == nil {
+		return nil, fmt.Errorf("%w: the transport did not report the backend connection", errUpgrade)
+	}
+	return &switchedConn{Conn: *uc.conn.Load(), body: body}, nil
+}
+
+// switchedConn is a backend connection after a 101: reads come through the response body.
+type switchedConn struct {
+	net.Conn
+	body io.ReadWriteCloser
+}
+
+func (c *switchedConn) Read(p []byte) (int, error) { return c.body.Read(p) }
+
+func (c *switchedConn) Close() error { return c.body.Close() }
+
+// CloseWrite half-closes the connection when it can (TCP, TLS), so that a client that finished
+// sending is seen by the backend as EOF while the backend can still answer.
+func (c *switchedConn) CloseWrite() error {
+	cw, ok := c.Conn.(interface{ CloseWrite() error })
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	return cw.CloseWrite()
 }
