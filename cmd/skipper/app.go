@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/internal/connlimit"
 	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/routesrc"
@@ -103,7 +104,13 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 	}
 	handler := newProxy(cfg, router, a.transport, fwd, a.limits.breakers, m, log, accessOut)
 	a.server = newServer(cfg, handler, log)
-	if a.ln, err = listen(cfg, handler, a.certs); err != nil {
+	connOpts := cfg.connLimits(connlimit.FileLimit())
+	var conns *connlimit.Listener
+	if a.ln, conns, err = listen(cfg, handler, a.certs, connOpts); err != nil {
+		return nil, err
+	}
+	a.server.ConnState = conns.ConnState // idle connections make room at the limit
+	if err := watchConns(conns, connOpts, m.Registry(), log); err != nil {
 		return nil, err
 	}
 	if a.support, err = listenSupport(cfg, m, router, &a.state, log); err != nil {

@@ -43,6 +43,9 @@ type Config struct {
 	IdleTimeoutServer          time.Duration
 	MaxHeaderBytes             int
 	WaitForHealthcheckInterval time.Duration
+	MaxTCPListenerConcurrency  int  // 0: derived from the file limit
+	MaxTCPListenerQueue        int  // 0: derived from the concurrency
+	EnableTCPQueue             bool // accepted for Skipper's command lines; the limit is always on
 
 	// The requests.
 	ProxyPreserveHost bool
@@ -106,6 +109,7 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs.StringVar(&cfg.SupportListener, "support-listener", ":9911",
 		"address of the listener for /metrics, /healthz, /ready and /routes; empty turns it off")
 	addServerFlags(fs, cfg)
+	addListenerFlags(fs, cfg)
 	addBackendFlags(fs, cfg)
 	addForwardFlags(fs, cfg)
 	addLimitFlags(fs, cfg)
@@ -201,6 +205,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateServer()...)
+	errs = append(errs, c.validateListener()...)
 	errs = append(errs, c.validateForward()...)
 	errs = append(errs, c.validateLimits()...)
 	return errors.Join(errs...)

@@ -66,13 +66,21 @@ var (
 // the test fails if it does not exit 0 or if its log holds the canary.
 func start(t *testing.T, args ...string) *process {
 	t.Helper()
+	return startUnder(t, nil, args...)
+}
+
+// startUnder is start with the command run by wrapper, a program and its arguments that exec
+// the command given after them ("sh -c 'ulimit -n 256 && exec \"$0\" \"$@\"'").
+func startUnder(t *testing.T, wrapper []string, args ...string) *process {
+	t.Helper()
 	if !hasFlag(args, "address") {
 		args = append(args, "-address=127.0.0.1:0")
 	}
 	if !hasFlag(args, "support-listener") {
 		args = append(args, "-support-listener=127.0.0.1:0")
 	}
-	p := &process{cmd: exec.Command(binary, args...), done: make(chan struct{})}
+	argv := append(append(append([]string(nil), wrapper...), binary), args...)
+	p := &process{cmd: exec.Command(argv[0], argv[1:]...), done: make(chan struct{})}
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters/circuit"
+	"github.com/skipper-egress/skipper/internal/connlimit"
 	"github.com/skipper-egress/skipper/internal/logging"
 	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/internal/proxy"
@@ -100,18 +101,21 @@ func newCerts(cfg Config, log logrus.FieldLogger) (*tlsreload.Reloader, error) {
 	return certs, nil
 }
 
-// listen opens the listening socket, with TLS when certs is set. Request framing is checked on
-// every connection.
-func listen(cfg Config, p *proxy.Proxy, certs *tlsreload.Reloader) (net.Listener, error) {
+// listen opens the listening socket, with TLS when certs is set. The number of client
+// connections is limited as conns says, outside TLS, so that handshakes count; request framing
+// is checked on every connection. The server must report connection states to the returned
+// connlimit.Listener.
+func listen(cfg Config, p *proxy.Proxy, certs *tlsreload.Reloader, conns connlimit.Options) (net.Listener, *connlimit.Listener, error) {
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	limited := connlimit.New(ln, conns)
 	opts := proxy.ListenerOptions{MaxHeaderBytes: cfg.MaxHeaderBytes, HandshakeTimeout: cfg.ReadHeaderTimeoutServer}
 	if certs != nil {
 		opts.TLS = &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12}
 	}
-	return p.Listener(ln, opts), nil
+	return p.Listener(limited, opts), limited, nil
 }
 
 // stopper shuts the server down on a signal.
