@@ -75,16 +75,18 @@ func TestUpgradeTunnelIdleTimeout(t *testing.T) {
 	p := proxytest.New(t, fmt.Sprintf(`* -> "http://%s"`, backend.Addr()), proxytest.Options{
 		Forward: proxy.ForwardOptions{Tunnels: forward.TunnelOptions{IdleTimeout: idle}},
 	})
+	// The tunnel's idle clock starts before the 101 reaches the client, so measure from
+	// before the request: the client must not see the close sooner than idle after it.
+	sent := time.Now()
 	conn, br, res := upgradeThrough(t, p, "websocket")
 	if res.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("got %d, want 101", res.StatusCode)
 	}
-	opened := time.Now()
 	// dialRaw's 10 s deadline bounds the wait: without an idle timeout the read times out.
 	if _, err := br.ReadByte(); err != io.EOF {
 		t.Fatalf("client read %v, want EOF when the idle tunnel is closed", err)
 	}
-	if waited := time.Since(opened); waited < idle {
+	if waited := time.Since(sent); waited < idle {
 		t.Errorf("closed after %s, before the idle timeout of %s", waited, idle)
 	}
 	if err := waitBackend(t, done); err != io.EOF {
