@@ -1,6 +1,7 @@
 package circuit_test
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -75,4 +76,25 @@ func BenchmarkBreakerAllow(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkRegistryNewHosts measures creating default breakers for hosts never seen before, as a
+// forward proxy reaching many hosts does: the time per host should not grow with their number.
+func BenchmarkRegistryNewHosts(b *testing.B) {
+	for _, n := range []int{1000, 8000} {
+		hosts := make([]string, n)
+		for i := range hosts {
+			hosts[i] = "host" + strconv.Itoa(i) + ".test:443"
+		}
+		b.Run("hosts="+strconv.Itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				reg := circuit.NewRegistry(circuit.Options{Defaults: circuit.Settings{Type: circuit.ConsecutiveFailures, Failures: 5}})
+				for _, h := range hosts {
+					reg.Get(h, circuit.Settings{})
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/host")
+		})
+	}
 }

@@ -1,9 +1,10 @@
 package circuit
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -28,23 +29,51 @@ type Options struct {
 	// port; a key without a port also serves that host on any port. A Disabled entry turns the
 	// default breaker off for its host. If nil, every host gets Defaults.
 	HostDefaults map[string]Settings
+
+	// MaxBreakers bounds the breakers held: when creating one finds the registry full, the
+	// least recently used quarter is dropped, and their hosts start afresh with closed
+	// breakers when next asked for. Zero means DefaultMaxBreakers.
+	MaxBreakers int
 }
+
+// DefaultMaxBreakers is how many breakers a Registry holds when Options.MaxBreakers is zero:
+// far more backend hosts than a sidecar's routes name, and a bound on what a forward proxy that
+// reaches a new host with every request can make it hold.
+const DefaultMaxBreakers = 10000
+
+// sweepEvery is how often, at most, creating a breaker also drops the idle ones when the
+// registry has not grown enough to sweep anyway.
+const sweepEvery = time.Minute
+
+// minSweepGrowth is how many breakers, at least, are created between two sweeps that the
+// registry's growth starts, so that a small registry is not swept at every creation.
+const minSweepGrowth = 64
 
 // Registry keeps one breaker per backend host and Settings, so that every route sending to a
 // host with the same settings, in this route table and the next, shares its breaker. It also
 // holds the default breakers that routes without a breaker filter get: a route's filter wins
-// over its host's default, which wins over the global default. A breaker
-// unused for its IdleTTL is replaced by a fresh one when next asked for, and dropped when another
-// is created, so hosts that vanish from the routes do not pile up. Lookups take no lock; main
-// builds one Registry, and it is safe for concurrent use.
+// over its host's default, which wins over the global default.
+//
+// A breaker unused for its IdleTTL is replaced by a fresh one when next asked for. Creating a
+// breaker now and then sweeps the registry: once a minute, and whenever it has doubled since
+// the last sweep. A sweep drops the idle breakers and, when the registry is full
+// (Options.MaxBreakers), the least recently used quarter, so hosts that vanish from the routes
+// or that a forward proxy reached once do not pile up, and creating n breakers costs O(n log n)
+// in all, not O(n²). Lookups take no lock and do not allocate; main builds one Registry, and it
+// is safe for concurrent use.
 type Registry struct {
 	now      func() time.Time
 	onChange func(host string, from, to State)
 	defaults Settings            // the global default
 	hosts    map[string]Settings // host defaults, already over the global one; never written after NewRegistry
+	max      int
 
-	breakers atomic.Pointer[map[key]*Breaker] // copied on write; creations are rare
-	mu       sync.Mutex                       // serializes writers
+	breakers sync.Map // key -> *Breaker; written only under mu
+
+	mu        sync.Mutex // serializes creations and sweeps, and guards the fields below
+	count     int        // breakers held
+	sweepAt   int        // a creation that finds count at least this sweeps first
+	nextSweep int64      // unix nanoseconds after which a creation sweeps first
 }
 
 type key struct {
@@ -57,14 +86,16 @@ func NewRegistry(o Options) *Registry {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	r := &Registry{now: o.Now, onChange: o.OnStateChange, defaults: o.Defaults}
+	if o.MaxBreakers <= 0 {
+		o.MaxBreakers = DefaultMaxBreakers
+	}
+	r := &Registry{now: o.Now, onChange: o.OnStateChange, defaults: o.Defaults, max: o.MaxBreakers}
 	if len(o.HostDefaults) > 0 {
 		r.hosts = make(map[string]Settings, len(o.HostDefaults))
 		for host, s := range o.HostDefaults {
 			r.hosts[host] = s.Inherit(o.Defaults)
 		}
 	}
-	r.breakers.Store(&map[key]*Breaker{})
 	return r
 }
 
@@ -89,9 +120,11 @@ func (r *Registry) Get(host string, s Settings) *Breaker {
 	}
 	k := key{host, s.withDefaults()}
 	now := r.now().UnixNano()
-	if b := (*r.breakers.Load())[k]; b != nil && !b.idle(now) {
-		b.touch(now)
-		return b
+	if v, ok := r.breakers.Load(k); ok {
+		if b := v.(*Breaker); !b.idle(now) {
+			b.touch(now)
+			return b
+		}
 	}
 	return r.create(k, now)
 }
@@ -127,27 +160,69 @@ func hostname(host string) (string, bool) {
 	return name, true
 }
 
-// create stores a fresh breaker for k, replacing an idle one, and drops every other idle breaker.
+// create stores a fresh breaker for k, replacing an idle one. Before it adds a breaker it sweeps
+// when one is due.
 func (r *Registry) create(k key, now int64) *Breaker {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	old := *r.breakers.Load()
-	if b := old[k]; b != nil && !b.idle(now) {
-		b.touch(now) // another request created it meanwhile
-		return b
-	}
-	next := make(map[key]*Breaker, len(old)+1)
-	for k, b := range old {
-		if !b.idle(now) {
-			next[k] = b
+	if v, ok := r.breakers.Load(k); ok {
+		if b := v.(*Breaker); !b.idle(now) {
+			b.touch(now) // another request created it meanwhile
+			return b
 		}
+		return r.store(k, now) // replaces the idle one: the count stays
 	}
+	if r.count >= r.sweepAt || now >= r.nextSweep {
+		r.sweep(now)
+	}
+	r.count++
+	return r.store(k, now)
+}
+
+// store puts a fresh breaker for k in the registry. r.mu must be held.
+func (r *Registry) store(k key, now int64) *Breaker {
 	b := newBreaker(k.host, k.s, r.now, r.onChange)
 	b.lastUsed.Store(now)
-	next[k] = b
-	r.breakers.Store(&next)
+	r.breakers.Store(k, b)
 	return b
 }
 
+// sweep drops the idle breakers and, when no room is left for one more, the least recently
+// used quarter of the others, then sets when the next sweep is due: once the registry has
+// doubled (or grown by minSweepGrowth), is full, or a minute has passed. Its cost, linear in the
+// breakers held (n log n when it drops by use), is thus spread over as many creations. r.mu
+// must be held.
+func (r *Registry) sweep(now int64) {
+	type used struct {
+		k    any
+		last int64
+	}
+	var live []used
+	r.breakers.Range(func(k, v any) bool {
+		b := v.(*Breaker)
+		if b.idle(now) {
+			r.breakers.Delete(k)
+		} else {
+			live = append(live, used{k, b.lastUsed.Load()})
+		}
+		return true
+	})
+	if len(live) >= r.max {
+		slices.SortFunc(live, func(a, b used) int { return cmp.Compare(a.last, b.last) })
+		drop := len(live) - r.max*3/4
+		for _, u := range live[:drop] {
+			r.breakers.Delete(u.k)
+		}
+		live = live[drop:]
+	}
+	r.count = len(live)
+	r.sweepAt = min(r.max, max(2*r.count, r.count+minSweepGrowth))
+	r.nextSweep = now + int64(sweepEvery)
+}
+
 // size returns the number of breakers held, for tests.
-func (r *Registry) size() int { return len(*r.breakers.Load()) }
+func (r *Registry) size() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.count
+}
