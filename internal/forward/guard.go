@@ -46,19 +46,34 @@ type GuardOptions struct {
 }
 
 // DeniedError reports a destination the guard refused without dialing it. The proxy answers it
-// with 403.
+// with 403 and the text of Public.
 type DeniedError struct {
 	Host   string     // the host as the client wrote it
 	Addr   netip.Addr // the refused address (the first one when several were refused)
 	Reason string     // why the address is refused, e.g. "loopback"
 }
 
-// Error describes the refusal; it names the host and the address but nothing secret.
+// Error describes the refusal for the operator's log: it names the host and the address it
+// resolved to, but nothing secret. Answer clients with Public instead.
 func (e *DeniedError) Error() string {
 	if e.Host == "" || e.Host == e.Addr.String() {
 		return fmt.Sprintf("destination %s refused: %s", e.Addr, e.Reason)
 	}
 	return fmt.Sprintf("destination %q (%s) refused: %s", e.Host, e.Addr, e.Reason)
+}
+
+// Public describes the refusal for the client: the host as the client wrote it and why it is
+// refused, but not the address a name resolved to, which would map the inside of the network
+// for anyone who can send a request.
+func (e *DeniedError) Public() string {
+	host := e.Host
+	if host == "" {
+		return "destination refused: " + e.Reason
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return fmt.Sprintf("destination %s refused: %s", host, e.Reason) // the client's own literal
+	}
+	return fmt.Sprintf("destination %q refused: %s", host, e.Reason)
 }
 
 // Guard dials client-chosen destinations only when every check passes: it resolves a name once,

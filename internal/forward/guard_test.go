@@ -363,6 +363,24 @@ func TestDeniedErrorMessage(t *testing.T) {
 	}
 }
 
+// TestDeniedErrorPublic: what the client is told names its own host and the reason, never the
+// address a name resolved to.
+func TestDeniedErrorPublic(t *testing.T) {
+	for _, tc := range []struct {
+		err  *DeniedError
+		want string
+	}{
+		{&DeniedError{Host: "internal.test", Addr: netip.MustParseAddr("10.0.0.1"), Reason: "private"}, `destination "internal.test" refused: private`},
+		{&DeniedError{Host: "10.0.0.1", Addr: netip.MustParseAddr("10.0.0.1"), Reason: "private"}, `destination 10.0.0.1 refused: private`},
+		{&DeniedError{Host: "::ffff:10.0.0.1", Addr: netip.MustParseAddr("10.0.0.1"), Reason: "private"}, `destination ::ffff:10.0.0.1 refused: private`},
+		{&DeniedError{Addr: netip.MustParseAddr("10.0.0.1"), Reason: "private"}, `destination refused: private`},
+	} {
+		if got := tc.err.Public(); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+}
+
 func TestGuardWithAllow(t *testing.T) {
 	g, err := NewGuard(GuardOptions{Allow: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}})
 	if err != nil {

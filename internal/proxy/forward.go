@@ -205,6 +205,16 @@ func (p *Proxy) hijackConnect(w *responseRecorder) (net.Conn, error) {
 	return forward.Hijacked(conn, brw.Reader), nil
 }
 
+// forwardReason is what the client is told about a refusal that forwardStatus maps: the guard's
+// reason without the address the destination resolved to, which would let any client map the
+// inside of the network; the other refusals are built from the client's own request.
+func forwardReason(err error) string {
+	if de, ok := errors.AsType[*forward.DeniedError](err); ok {
+		return de.Public()
+	}
+	return err.Error()
+}
+
 // forwardStatus maps the errors of the forward proxy to a status; ok is false for other errors.
 func forwardStatus(err error) (code int, ok bool) {
 	switch {

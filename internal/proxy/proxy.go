@@ -534,10 +534,10 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 		fields[fieldBackend] = route.Backend.URL.Host
 	}
 	if _, ok := forwardStatus(err); ok {
-		// The forward proxy's refusals name the destination the client chose and why; they
-		// hold nothing secret.
+		// The log names the address a refused name resolved to; the client is told why, in
+		// its own terms (see forwardReason).
 		p.log.WithFields(fields).Warn("forward proxy request refused")
-		http.Error(w, http.StatusText(code)+": "+err.Error(), code)
+		http.Error(w, http.StatusText(code)+": "+forwardReason(err), code)
 		return
 	}
 	p.log.WithFields(fields).Error("request failed")
