@@ -35,6 +35,7 @@ type app struct {
 	tokens    *filters.TokenManager
 	routes    *routesrc.Loader
 	transport *proxy.Transport
+	forward   *proxy.Forwarder
 	certs     *tlsreload.Reloader // nil without -tls-cert
 	server    *http.Server
 	ln        net.Listener
@@ -95,14 +96,13 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 		return nil, err
 	}
 	a.transport = proxy.NewTransport(topts)
-	fwd, err := newForward(cfg, topts, m, a.store)
-	if err != nil {
+	if a.forward, err = newForward(cfg, topts, m, a.store, log); err != nil {
 		return nil, err
 	}
 	if a.certs, err = newCerts(cfg, log); err != nil {
 		return nil, err
 	}
-	handler := newProxy(cfg, router, a.transport, fwd, a.limits.breakers, m, log, accessOut)
+	handler := newProxy(cfg, router, a.transport, a.forward, a.limits.breakers, m, log, accessOut)
 	a.server = newServer(cfg, handler, log)
 	connOpts := cfg.connLimits(connlimit.FileLimit())
 	var conns *connlimit.Listener
@@ -156,8 +156,9 @@ func (a *app) run(stop <-chan os.Signal) error {
 }
 
 // background starts, on wg, every component that works while skipper serves: the watchers of
-// secrets, tokens, routes and certificates, the transport's idle-connection sweeper, the
-// support listener and the SIGHUP handler.
+// secrets, tokens, routes and certificates, the idle-connection sweepers of the backend and
+// forward-proxy transports (the latter also ends the tunnels when ctx is done), the support
+// listener and the SIGHUP handler.
 func (a *app) background(ctx context.Context, wg *sync.WaitGroup) {
 	logStopped := func(what string, err error) {
 		if err != nil {
@@ -168,6 +169,7 @@ func (a *app) background(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Go(func() { logStopped("OAuth2 token manager", a.tokens.Run(ctx)) })
 	wg.Go(func() { logStopped("Routes watcher", a.routes.Run(ctx)) })
 	wg.Go(func() { logStopped("Backend transport", a.transport.Run(ctx)) })
+	wg.Go(func() { logStopped("Forward proxy", a.forward.Run(ctx)) })
 	if a.certs != nil {
 		wg.Go(func() { logStopped("Certificate watcher", a.certs.Run(ctx)) })
 	}

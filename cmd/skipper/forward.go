@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sirupsen/logrus"
 	"github.com/spf13/pflag"
 
 	"github.com/skipper-egress/skipper/internal/forward"
@@ -56,21 +57,23 @@ func (c Config) validateForward() []error {
 	return errs
 }
 
-// newForward builds the forward proxy's options from the command line and registers its tunnel
-// metrics on m.
-func newForward(cfg Config, transport proxy.TransportOptions, m *metrics.Metrics, store *secrets.Store) (proxy.ForwardOptions, error) {
+// newForward builds the forward proxy from the command line and registers its tunnel metrics on
+// m. Its transport has the backend transport's settings: the same idle connections per host and
+// in all, closed as often. app.run runs it.
+func newForward(cfg Config, transport proxy.TransportOptions, m *metrics.Metrics, store *secrets.Store,
+	log logrus.FieldLogger) (*proxy.Forwarder, error) {
 	allow, err := forward.ParsePrefixes(cfg.ForwardAllowCIDRs)
 	if err != nil {
-		return proxy.ForwardOptions{}, fmt.Errorf("-forward-allow-cidrs: %w", err)
+		return nil, fmt.Errorf("-forward-allow-cidrs: %w", err)
 	}
 	guard, err := forward.NewGuard(forward.GuardOptions{Allow: allow, DialTimeout: cfg.TimeoutBackend})
 	if err != nil {
-		return proxy.ForwardOptions{}, fmt.Errorf("-forward-allow-cidrs: %w", err)
+		return nil, fmt.Errorf("-forward-allow-cidrs: %w", err)
 	}
 	var ca *mitm.CA
 	if cfg.CACert != "" {
 		if ca, err = mitm.LoadCA(cfg.CACert, cfg.CAKey); err != nil {
-			return proxy.ForwardOptions{}, fmt.Errorf("-ca-cert: %w", err)
+			return nil, fmt.Errorf("-ca-cert: %w", err)
 		}
 	}
 	bytes := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -79,18 +82,18 @@ func newForward(cfg Config, transport proxy.TransportOptions, m *metrics.Metrics
 	}, []string{"direction"})
 	if reg := m.Registry(); reg != nil {
 		if err := reg.Register(bytes); err != nil {
-			return proxy.ForwardOptions{}, fmt.Errorf("registering tunnel metrics: %w", err)
+			return nil, fmt.Errorf("registering tunnel metrics: %w", err)
 		}
 	}
 	up, down := bytes.WithLabelValues("up"), bytes.WithLabelValues("down")
 	var auth func() ([]byte, error)
 	if path := cfg.ForwardProxyAuth; path != "" {
 		if !store.Covers(path) {
-			return proxy.ForwardOptions{}, fmt.Errorf("-forward-proxy-auth: %s is not under -credentials-paths", path)
+			return nil, fmt.Errorf("-forward-proxy-auth: %s is not under -credentials-paths", path)
 		}
 		auth = func() ([]byte, error) { return store.Get(path) }
 	}
-	return proxy.ForwardOptions{
+	fwd, err := proxy.NewForwarder(proxy.ForwardOptions{
 		ProxyAuth: auth,
 		Guard:     guard,
 		CA:        ca,
@@ -108,7 +111,12 @@ func newForward(cfg Config, transport proxy.TransportOptions, m *metrics.Metrics
 			},
 		},
 		Transport: transport,
-	}, nil
+		Log:       log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("forward proxy: %w", err)
+	}
+	return fwd, nil
 }
 
 // caInit is "skipper ca init DIR": it writes a new CA to DIR and prints how to trust it.

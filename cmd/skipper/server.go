@@ -46,7 +46,7 @@ func transportOptions(cfg Config) (proxy.TransportOptions, error) {
 
 // newProxy builds the request handler from the command line. Validate has checked the forwarded
 // headers flags.
-func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, fwd proxy.ForwardOptions,
+func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, fwd *proxy.Forwarder,
 	breakers *circuit.Registry, m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer) *proxy.Proxy {
 	opts := proxy.Options{
 		Forward:             fwd,

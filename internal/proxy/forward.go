@@ -38,16 +38,8 @@ type ForwardOptions struct {
 	// Requests inside an intercepted tunnel were authorised with their CONNECT and are not
 	// checked again.
 	ProxyAuth func() ([]byte, error)
-}
-
-// forwarder is the forward-proxy half of a Proxy.
-type forwarder struct {
-	guard     *forward.Guard
-	tunnels   *forward.Tunnels
-	ca        *mitm.CA
-	transport *Transport // dials through guard
-	opts      forward.TunnelOptions
-	auth      func() ([]byte, error)
+	// Log receives what Run does at shutdown. If nil, nothing is logged.
+	Log logrus.FieldLogger
 }
 
 // errForwardDenied is the reason a forward-proxy request was refused before anything was dialed.
@@ -61,22 +53,6 @@ var errNoCA = errors.New("tls interception needs -ca-cert and -ca-key")
 
 // errMisdirected is returned for an intercepted request whose Host is not the CONNECT authority.
 var errMisdirected = errors.New("request host differs from the tunnel's destination")
-
-func newForwarder(o ForwardOptions) (*forwarder, error) {
-	g := o.Guard
-	if g == nil {
-		var err error
-		if g, err = forward.NewGuard(forward.GuardOptions{}); err != nil {
-			return nil, err
-		}
-	}
-	tunnels, err := forward.NewTunnels(o.Tunnels)
-	if err != nil {
-		return nil, err
-	}
-	t := newTransport(o.Transport, g.DialContext)
-	return &forwarder{guard: g, tunnels: tunnels, ca: o.CA, transport: t, opts: o.Tunnels, auth: o.ProxyAuth}, nil
-}
 
 // isForward reports whether r asks the proxy to act as a forward proxy: a CONNECT or an
 // absolute-form request target. Requests decrypted from an intercepted tunnel count too, since
@@ -167,13 +143,13 @@ func (p *Proxy) connect(w *responseRecorder, r *http.Request, route *routing.Rou
 // blindTunnel dials the CONNECT authority through the guard, answers 200 only once that
 // succeeded, and then copies bytes both ways until the tunnel ends.
 func (p *Proxy) blindTunnel(w *responseRecorder, r *http.Request, route *routing.Route) {
-	release, ok := p.fwd.tunnels.Acquire()
-	if !ok {
-		p.fail(w, r, route, errTunnelLimit)
+	ctx, release, err := p.fwd.openTunnel(r.Context())
+	if err != nil {
+		p.fail(w, r, route, err)
 		return
 	}
 	defer release()
-	upstream, err := p.fwd.guard.DialContext(r.Context(), "tcp", r.Host)
+	upstream, err := p.fwd.guard.DialContext(ctx, "tcp", r.Host)
 	if err != nil {
 		p.fail(w, r, route, err)
 		return
@@ -184,7 +160,7 @@ func (p *Proxy) blindTunnel(w *responseRecorder, r *http.Request, route *routing
 		p.fail(w, r, route, err)
 		return
 	}
-	stats, err := p.fwd.tunnels.Run(r.Context(), client, upstream)
+	stats, err := p.fwd.tunnels.Run(ctx, client, upstream)
 	w.written = stats.Down
 	p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host, "up": stats.Up, "down": stats.Down, fieldError: err}).
 		Debug("tunnel closed")
@@ -222,7 +198,7 @@ func forwardStatus(err error) (code int, ok bool) {
 		return http.StatusForbidden, true
 	case errors.Is(err, forward.ErrInvalidAddress), errors.Is(err, mitm.ErrInvalidHost):
 		return http.StatusBadRequest, true
-	case errors.Is(err, errTunnelLimit):
+	case errors.Is(err, errTunnelLimit), errors.Is(err, errForwarderStopped):
 		return http.StatusServiceUnavailable, true
 	case errors.Is(err, errNoCA):
 		return http.StatusBadGateway, true

@@ -40,9 +40,9 @@ func (p *Proxy) intercept(w *responseRecorder, r *http.Request, route *routing.R
 		p.fail(w, r, route, err)
 		return
 	}
-	release, ok := p.fwd.tunnels.Acquire()
-	if !ok {
-		p.fail(w, r, route, errTunnelLimit)
+	ctx, release, err := p.fwd.openTunnel(r.Context())
+	if err != nil {
+		p.fail(w, r, route, err)
 		return
 	}
 	defer release()
@@ -53,15 +53,15 @@ func (p *Proxy) intercept(w *responseRecorder, r *http.Request, route *routing.R
 	}
 	conn := tls.Server(client, p.fwd.ca.ForHost(host))
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(r.Context(), interceptHandshakeTimeout)
-	err = conn.HandshakeContext(ctx)
+	hctx, cancel := context.WithTimeout(ctx, interceptHandshakeTimeout)
+	err = conn.HandshakeContext(hctx)
 	cancel()
 	if err != nil {
 		p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host, fieldError: err}).
 			Debug("tls handshake in intercepted tunnel failed")
 		return
 	}
-	p.serveIntercepted(r.Context(), conn, r.Host)
+	p.serveIntercepted(ctx, conn, r.Host)
 	p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host}).Debug("intercepted tunnel closed")
 }
 

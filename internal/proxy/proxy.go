@@ -74,9 +74,12 @@ type Options struct {
 	AccessLogJSON bool
 	// Now returns the current time. If nil, time.Now is used.
 	Now func() time.Time
-	// Forward configures the forward proxy: <dynamic> routes, CONNECT tunnels and TLS
-	// interception. The zero value refuses every internal destination and intercepts nothing.
-	Forward ForwardOptions
+	// Forward is the forward proxy: the SSRF guard and transport of <dynamic> routes, CONNECT
+	// tunnels and TLS interception; whoever builds it runs it (Forwarder.Run). If nil, New
+	// builds one from the zero ForwardOptions that nothing runs: it refuses every internal
+	// destination and intercepts nothing, its idle connections close only after their idle
+	// timeout and its tunnels only by their own limits. main passes its own.
+	Forward *Forwarder
 	// Breakers holds the circuit breakers of routes with a breaker filter (consecutiveBreaker,
 	// rateBreaker), one per backend host and settings. If nil, no breaker applies.
 	Breakers *circuit.Registry
@@ -104,7 +107,7 @@ type Proxy struct {
 	now          func() time.Time
 	bufs         sync.Pool // *[]byte, for copying bodies
 	nonce        string    // marks the requests that Listener's connections refuse
-	fwd          *forwarder
+	fwd          *Forwarder
 	breakers     *circuit.Registry // nil: no breakers
 	maxLoopbacks int
 	forwarded    *ForwardedHeaders // nil: none
@@ -116,16 +119,18 @@ type Proxy struct {
 	warned sync.Map // string -> *atomic.Int64
 }
 
-// New returns a Proxy. It panics if opts.Router is nil, opts.Forward.Tunnels holds a negative
-// duration or opts.ForwardedHeaders a bad Port or Proto, which are programming errors: flags are
-// validated before.
+// New returns a Proxy. It panics if opts.Router is nil or opts.ForwardedHeaders holds a bad Port
+// or Proto, which are programming errors: flags are validated before.
 func New(opts Options) *Proxy {
 	if opts.Router == nil {
 		panic("proxy: Options.Router is nil")
 	}
-	fwd, err := newForwarder(opts.Forward)
-	if err != nil {
-		panic("proxy: " + err.Error())
+	if opts.Forward == nil {
+		fwd, err := NewForwarder(ForwardOptions{})
+		if err != nil {
+			panic("proxy: " + err.Error()) // the zero options hold no bad duration
+		}
+		opts.Forward = fwd
 	}
 	if err := opts.ForwardedHeaders.check(); err != nil {
 		panic("proxy: " + err.Error())
@@ -141,7 +146,7 @@ func New(opts Options) *Proxy {
 		now:       opts.Now,
 		metrics:   opts.Metrics,
 		nonce:     rand.Text(),
-		fwd:       fwd,
+		fwd:       opts.Forward,
 		breakers:  opts.Breakers,
 
 		maxLoopbacks: opts.MaxLoopbacks,

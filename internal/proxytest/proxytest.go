@@ -38,8 +38,8 @@ type Options struct {
 	TLS bool
 	// MaxHeaderBytes is the server's MaxHeaderBytes; zero means Go's default.
 	MaxHeaderBytes int
-	// Forward configures the forward proxy; see Guard for an SSRF guard that never leaves
-	// loopback.
+	// Forward configures the forward proxy, which the test proxy runs as main does; see Guard
+	// for an SSRF guard that never leaves loopback.
 	Forward proxy.ForwardOptions
 	// RateLimits hands out the rate limit filters' limiters; if nil, a registry without Redis
 	// of the proxy's own.
@@ -61,6 +61,8 @@ type Proxy struct {
 	Router    *routing.Router
 	Handler   *proxy.Proxy
 	Transport *proxy.Transport
+	Forwarder *proxy.Forwarder // running until the test ends or StopForwarder
+	stopFwd   func()
 	log       *syncbuf.Buffer
 	client    *http.Client // sends no Accept-Encoding of its own
 }
@@ -110,6 +112,20 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 	router.Swap(table)
 
 	transport := proxy.NewTransport(opts.Transport)
+	fwdOpts := opts.Forward
+	if fwdOpts.Log == nil {
+		fwdOpts.Log = log
+	}
+	fwd, err := proxy.NewForwarder(fwdOpts)
+	if err != nil {
+		t.Fatalf("proxy.NewForwarder: %v", err)
+	}
+	fwdCtx, stopFwd := context.WithCancel(ctx)
+	fwdDone := make(chan struct{})
+	go func() {
+		defer close(fwdDone)
+		fwd.Run(fwdCtx) //nolint:errcheck // Run only returns when fwdCtx is done
+	}()
 	breakers := opts.Breakers
 	if breakers == nil {
 		breakers = circuit.NewRegistry(circuit.Options{})
@@ -124,7 +140,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		PreserveHost:        opts.PreserveHost,
 		NormalizeHost:       opts.NormalizeHost,
 		NoRouteStatus:       opts.NoRouteStatus,
-		Forward:             opts.Forward,
+		Forward:             fwd,
 		Breakers:            breakers,
 		MaxLoopbacks:        opts.MaxLoopbacks,
 		ForwardedHeaders:    opts.ForwardedHeaders,
@@ -151,11 +167,17 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		cancel()
 		<-done
 		<-tokensDone
+		<-fwdDone
 	})
 	client := &http.Client{Transport: clientTransport}
 	t.Cleanup(client.CloseIdleConnections)
-	return &Proxy{Server: srv, Store: store, Router: router, Handler: handler, Transport: transport, log: logBuf, client: client}
+	return &Proxy{Server: srv, Store: store, Router: router, Handler: handler, Transport: transport, Forwarder: fwd,
+		stopFwd: func() { stopFwd(); <-fwdDone }, log: logBuf, client: client}
 }
+
+// StopForwarder ends the Forwarder's Run, as main does at shutdown, and returns once it has
+// returned: every tunnel has ended.
+func (p *Proxy) StopForwarder() { p.stopFwd() }
 
 // Client returns a client for the proxy: it asks for no compression, and trusts the proxy's
 // certificate when Options.TLS is set.
