@@ -36,6 +36,7 @@ type app struct {
 	routes    *routesrc.Loader
 	transport *proxy.Transport
 	forward   *proxy.Forwarder
+	handler   *proxy.Proxy
 	certs     *tlsreload.Reloader // nil without -tls-cert
 	server    *http.Server
 	ln        net.Listener
@@ -102,11 +103,11 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 	if a.certs, err = newCerts(cfg, log); err != nil {
 		return nil, err
 	}
-	handler := newProxy(cfg, router, a.transport, a.forward, a.limits.breakers, m, log, accessOut)
-	a.server = newServer(cfg, handler, log)
+	a.handler = newProxy(cfg, router, a.transport, a.forward, a.limits.breakers, m, log, accessOut)
+	a.server = newServer(cfg, a.handler, log)
 	connOpts := cfg.connLimits(connlimit.FileLimit())
 	var conns *connlimit.Listener
-	if a.ln, conns, err = listen(cfg, handler, a.certs, connOpts); err != nil {
+	if a.ln, conns, err = listen(cfg, a.handler, a.certs, connOpts); err != nil {
 		return nil, err
 	}
 	a.server.ConnState = conns.ConnState // idle connections make room at the limit
@@ -197,8 +198,10 @@ func (a *app) reload() {
 	notify(a.log, sdnotify.Ready)
 }
 
-// drain is the first thing a stop signal does: /ready fails, and systemd hears we are stopping.
+// drain is the first thing a stop signal does: /ready fails, every answer asks its client to
+// close the connection, and systemd hears we are stopping.
 func (a *app) drain() {
 	a.state.SetDraining()
+	a.handler.Drain()
 	notify(a.log, sdnotify.Stopping)
 }

@@ -123,15 +123,18 @@ type stopper struct {
 	server *http.Server
 	// wait is how long to keep serving after SIGTERM before shutting down.
 	wait time.Duration
-	// onDrain is called first thing on a stop signal, to fail the readiness check.
+	// onDrain is called first thing on a stop signal, to fail the readiness check and have
+	// every answer ask its client to close the connection.
 	onDrain func()
 	log     logrus.FieldLogger
 }
 
 // stop shuts the server down after sig: it calls onDrain, keeps serving for the wait (SIGTERM
-// only: SIGINT is someone at a terminal), stops accepting connections and waits up to
-// drainTimeout for in-flight requests to finish. Another signal from more at any point closes
-// every connection at once.
+// only: SIGINT is someone at a terminal), stops accepting connections, closes the connections
+// still idle and waits up to drainTimeout for in-flight requests to finish. Nothing is closed
+// during the wait: a client that sends on its keep-alive connection then gets its whole answer
+// and the request to close, never an EOF. Another signal from more at any point closes every
+// connection at once.
 func (s stopper) stop(sig os.Signal, more <-chan os.Signal) error {
 	s.onDrain()
 	if sig == syscall.SIGTERM && s.wait > 0 {

@@ -117,6 +117,8 @@ type Proxy struct {
 
 	// warned holds, per route id, when the last credential warning was logged (unix nanos).
 	warned sync.Map // string -> *atomic.Int64
+
+	draining atomic.Bool // set by Drain
 }
 
 // New returns a Proxy. It panics if opts.Router is nil or opts.ForwardedHeaders holds a bad Port
@@ -183,6 +185,14 @@ func New(opts Options) *Proxy {
 	return p
 }
 
+// Drain makes every answer from now on ask the client to close its connection: an HTTP/1.x
+// answer carries "Connection: close" and the server closes the connection after it; over
+// HTTP/2 the server sends GOAWAY, and the client opens a new connection for its next request.
+// main calls it when a stop signal arrives, so that during the drain busy clients leave their
+// connections each after a whole answer, and only connections that stayed idle all along are
+// closed under a client when shutdown comes. It is safe for concurrent use.
+func (p *Proxy) Drain() { p.draining.Store(true) }
+
 // framingHeader carries, on the stand-in request that Listener's connections make of a refused
 // request head, the proxy's nonce, the status and the reason. A client cannot forge it without
 // the nonce; any copy a client sends is removed.
@@ -193,6 +203,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := p.now()
 	rw := &responseRecorder{ResponseWriter: w}
 	defer p.logAccess(r, rw, start) // also when the handler aborts a half-sent response
+	if p.draining.Load() {
+		// Shutting down: the client is to leave this connection after this answer rather than
+		// have it closed under its next request (see Drain).
+		w.Header().Set("Connection", "close")
+	}
 	if r.ProtoMajor == 1 && (r.Method == http.MethodConnect || upgradeType(r) != "") {
 		// Listener stops following the framing after such a request, expecting a tunnel; if
 		// none opens, the connection must not carry another request.
