@@ -89,8 +89,11 @@ func startUnder(t *testing.T, wrapper []string, args ...string) *process {
 		t.Fatal(err)
 	}
 	addr := make(chan string, 1)
-	go p.readLog(stderr, addr)
-	go func() { p.cmd.Wait(); close(p.done) }()
+	logRead := make(chan struct{})
+	go func() { p.readLog(stderr, addr); close(logRead) }()
+	// Wait closes the pipe once the process has exited: only after the log has been read to
+	// its end, or its last lines would be lost.
+	go func() { <-logRead; p.cmd.Wait(); close(p.done) }()
 
 	select {
 	case a := <-addr:
