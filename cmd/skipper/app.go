@@ -43,6 +43,7 @@ type app struct {
 	support   *supportListener // nil when -support-listener is empty
 	limits    *limits
 	state     support.State
+	conns     connCounter // of server
 }
 
 // newApp builds every component in dependency order: secrets, filters, routes, then the proxy
@@ -110,7 +111,8 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 	if a.ln, conns, err = listen(cfg, a.handler, a.certs, connOpts); err != nil {
 		return nil, err
 	}
-	a.server.ConnState = conns.ConnState // idle connections make room at the limit
+	// Idle connections make room at the limit; the count tells the drain when none is left.
+	a.server.ConnState = a.conns.hook(conns.ConnState)
 	if err := watchConns(conns, connOpts, m.Registry(), log); err != nil {
 		return nil, err
 	}
@@ -145,14 +147,21 @@ func (a *app) run(stop <-chan os.Signal) error {
 
 	// Logged once everything is in place: tests and supervisors take this line as readiness.
 	a.log.Infof("Listening on %s", a.ln.Addr())
+	ln := &onceCloseListener{Listener: a.ln}
+	stopAccepting := func() error {
+		err := ln.Close() // first: a client told to close connects again to no listener
+		a.handler.Drain()
+		return err
+	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- a.server.Serve(a.ln) }()
+	go func() { serveErr <- a.server.Serve(ln) }()
 	notify(a.log, sdnotify.Ready)
 	select {
 	case err := <-serveErr:
 		return err
 	case sig := <-stop:
-		return stopper{server: a.server, wait: a.cfg.WaitForHealthcheckInterval, onDrain: a.drain, log: a.log}.stop(sig, stop)
+		return stopper{server: a.server, wait: a.cfg.WaitForHealthcheckInterval, onDrain: a.drain,
+			stopAccepting: stopAccepting, conns: &a.conns, log: a.log}.stop(sig, stop)
 	}
 }
 
@@ -198,10 +207,8 @@ func (a *app) reload() {
 	notify(a.log, sdnotify.Ready)
 }
 
-// drain is the first thing a stop signal does: /ready fails, every answer asks its client to
-// close the connection, and systemd hears we are stopping.
+// drain is the first thing a stop signal does: /ready fails, and systemd hears we are stopping.
 func (a *app) drain() {
 	a.state.SetDraining()
-	a.handler.Drain()
 	notify(a.log, sdnotify.Stopping)
 }

@@ -17,18 +17,25 @@ import (
 
 // TestDrainClosesKeepAliveConnections stops skipper with SIGTERM while keep-alive clients keep
 // sending: busy ones back to back, quiet ones with pauses, so that some connections are idle
-// when the signal arrives. During -wait-for-healthcheck-interval every answer asks the client
-// to close its connection, and a well-behaved client then stops sending there (as a load
-// balancer moves it elsewhere); idle connections are closed only after the wait. So every
-// request gets its whole answer, none is cut by EOF or a reset, every client hears
-// "Connection: close" before skipper goes, and no answer before the signal says it. The
-// requests are POSTs, which Go's client does not quietly retry on a closed connection.
+// when the signal arrives. After -wait-for-healthcheck-interval, with or without one, skipper
+// stops accepting connections and drains the open ones: every answer asks the client to close
+// its connection, and a well-behaved client then stops sending there (it would be refused if
+// it connected again); idle connections are closed only after this drain. So every request gets
+// its whole answer, none is cut by EOF or a reset, every client hears "Connection: close"
+// before skipper goes, and no answer before the signal says it. The requests are POSTs, which
+// Go's client does not quietly retry on a closed connection.
 func TestDrainClosesKeepAliveConnections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs load against the binary")
 	}
+	for _, wait := range []string{"1s", "0"} {
+		t.Run("wait "+wait, func(t *testing.T) { testDrain(t, wait) })
+	}
+}
+
+func testDrain(t *testing.T, wait string) {
 	backend := proxytest.NewBackend(t, nil)
-	p := startNoCleanup(t, fmt.Sprintf(`-inline-routes=* -> "http://%s"`, backend.Addr()), "-wait-for-healthcheck-interval=1s")
+	p := startNoCleanup(t, fmt.Sprintf(`-inline-routes=* -> "http://%s"`, backend.Addr()), "-wait-for-healthcheck-interval="+wait)
 
 	const (
 		busy, quiet = 8, 8

@@ -123,29 +123,39 @@ type stopper struct {
 	server *http.Server
 	// wait is how long to keep serving after SIGTERM before shutting down.
 	wait time.Duration
-	// onDrain is called first thing on a stop signal, to fail the readiness check and have
-	// every answer ask its client to close the connection.
+	// onDrain is called first thing on a stop signal, to fail the readiness check.
 	onDrain func()
-	log     logrus.FieldLogger
+	// stopAccepting closes the server's listener before Shutdown does and has every answer
+	// from then on ask its client to close the connection, so that the open connections drain
+	// while no new one comes; conns tells when none is left. With either nil, Shutdown follows
+	// the wait at once.
+	stopAccepting func() error
+	conns         *connCounter
+	log           logrus.FieldLogger
 }
 
-// stop shuts the server down after sig: it calls onDrain, keeps serving for the wait (SIGTERM
-// only: SIGINT is someone at a terminal), stops accepting connections, closes the connections
-// still idle and waits up to drainTimeout for in-flight requests to finish. Nothing is closed
-// during the wait: a client that sends on its keep-alive connection then gets its whole answer
-// and the request to close, never an EOF. Another signal from more at any point closes every
-// connection at once.
+// stop shuts the server down after sig: it calls onDrain and, on SIGTERM (SIGINT is someone at
+// a terminal), keeps serving for the wait, then stops accepting connections and gives those
+// still open up to keepAliveDrain to carry one more request each, answered with Connection:
+// close. Only then does it close the connections still idle and wait up to drainTimeout for
+// in-flight requests to finish. So a client that keeps sending on its keep-alive connection gets
+// whole answers and the request to close, never an EOF; when it connects again it is refused
+// before it sent anything. Another signal from more at any point closes every connection at
+// once.
 func (s stopper) stop(sig os.Signal, more <-chan os.Signal) error {
 	s.onDrain()
 	if sig == syscall.SIGTERM && s.wait > 0 {
 		s.log.Infof("%s: draining, still serving for %s before shutting down", sig, s.wait)
-		timer := time.NewTimer(s.wait)
-		defer timer.Stop()
-		select {
-		case <-timer.C:
-		case again := <-more:
-			s.log.Warnf("%s again: closing all connections now", again)
-			return s.server.Close()
+		if again := s.pause(s.wait, nil, more); again != nil {
+			return s.closeNow(again)
+		}
+	}
+	if sig == syscall.SIGTERM && s.stopAccepting != nil && s.conns != nil {
+		if err := s.stopAccepting(); err != nil {
+			s.log.WithError(err).Warn("Closing the listener")
+		}
+		if again := s.pause(keepAliveDrain, s.conns.none(), more); again != nil {
+			return s.closeNow(again)
 		}
 	}
 	s.log.Info("Shutting down, waiting for in-flight requests")
@@ -161,11 +171,30 @@ func (s stopper) stop(sig os.Signal, more <-chan os.Signal) error {
 		}
 		return nil
 	case again := <-more:
-		s.log.Warnf("%s again: closing all connections now", again)
 		cancel()
 		<-done
-		return s.server.Close()
+		return s.closeNow(again)
 	}
+}
+
+// pause waits for d to pass or done to be closed (nil: never), and returns nil; or it returns
+// the signal that came from more first.
+func (s stopper) pause(d time.Duration, done <-chan struct{}, more <-chan os.Signal) os.Signal {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-done:
+	case again := <-more:
+		return again
+	}
+	return nil
+}
+
+// closeNow closes every connection at once, after a second signal.
+func (s stopper) closeNow(again os.Signal) error {
+	s.log.Warnf("%s again: closing all connections now", again)
+	return s.server.Close()
 }
 
 // maxLoopbacks turns the flag into proxy.Options.MaxLoopbacks, where zero means the default and a

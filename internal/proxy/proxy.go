@@ -188,9 +188,9 @@ func New(opts Options) *Proxy {
 // Drain makes every answer from now on ask the client to close its connection: an HTTP/1.x
 // answer carries "Connection: close" and the server closes the connection after it; over
 // HTTP/2 the server sends GOAWAY, and the client opens a new connection for its next request.
-// main calls it when a stop signal arrives, so that during the drain busy clients leave their
-// connections each after a whole answer, and only connections that stayed idle all along are
-// closed under a client when shutdown comes. It is safe for concurrent use.
+// main calls it at shutdown once it has stopped accepting connections, so that busy clients
+// leave their connections each after a whole answer before the idle ones are closed. It is safe
+// for concurrent use.
 func (p *Proxy) Drain() { p.draining.Store(true) }
 
 // framingHeader carries, on the stand-in request that Listener's connections make of a refused
