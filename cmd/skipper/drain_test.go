@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -130,4 +131,38 @@ func testDrain(t *testing.T, wait string) {
 		t.Errorf("%d of %d clients were told to close their connection", told, busy+quiet)
 	}
 	t.Logf("%d requests answered", answered.Load())
+}
+
+// TestConnCounter: none is closed once every connection the server reported new has closed or
+// been hijacked, and the hook passes every state on.
+func TestConnCounter(t *testing.T) {
+	var c connCounter
+	var passed []http.ConnState
+	hook := c.hook(func(_ net.Conn, s http.ConnState) { passed = append(passed, s) })
+	closed := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	if !closed(c.none()) {
+		t.Fatal("no connection yet: none is not closed")
+	}
+	for _, s := range []http.ConnState{http.StateNew, http.StateNew, http.StateActive, http.StateIdle} {
+		hook(nil, s)
+	}
+	none := c.none()
+	hook(nil, http.StateHijacked)
+	if closed(none) {
+		t.Fatal("one connection still open: none is closed")
+	}
+	hook(nil, http.StateClosed)
+	if !closed(none) {
+		t.Fatal("every connection gone: none is not closed")
+	}
+	if len(passed) != 6 {
+		t.Errorf("the next hook saw %d states, want 6", len(passed))
+	}
 }
