@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -10,13 +11,23 @@ import (
 )
 
 // BenchmarkRotationLatency measures how long a rotated secret takes to become visible: the time
-// from the rename that installs a new value to the first Get that returns it, with a running
-// Store whose ticker never fires. It reports the median and 99th percentile.
+// from the rename that installs a new value, or from the close of a prompt writer that rewrote
+// the file in place, to the first Get that returns it, with a running Store whose ticker never
+// fires. It reports the median and 99th percentile.
 func BenchmarkRotationLatency(b *testing.B) {
+	b.Run("rename", func(b *testing.B) {
+		stage := b.TempDir()
+		rotationLatency(b, func(name, v string) error { return renameInto(stage, name, v) })
+	})
+	b.Run("write in place", func(b *testing.B) {
+		rotationLatency(b, func(name, v string) error { return os.WriteFile(name, []byte(v), 0o600) })
+	})
+}
+
+func rotationLatency(b *testing.B, rotate func(name, value string) error) {
 	dir := b.TempDir()
-	stage := b.TempDir()
 	name := filepath.Join(dir, "token")
-	if err := renameInto(stage, name, "v0\n"); err != nil {
+	if err := rotate(name, "v0\n"); err != nil {
 		b.Fatal(err)
 	}
 	s, err := NewStore(Options{Paths: []string{dir}, Tick: make(chan time.Time)})
@@ -36,7 +47,7 @@ func BenchmarkRotationLatency(b *testing.B) {
 	var lat []time.Duration
 	for i := 0; b.Loop(); i++ {
 		want := fmt.Sprintf("v%d", i+1)
-		if err := renameInto(stage, name, want+"\n"); err != nil {
+		if err := rotate(name, want+"\n"); err != nil {
 			b.Fatal(err)
 		}
 		start := time.Now()

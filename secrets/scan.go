@@ -35,6 +35,14 @@ type scan struct {
 	old, next snapshot
 	problems  map[string]string // key or credentials path → why it could not be used
 	now       time.Time
+	held      func(key string) bool // a writer holds key open: keep what old has; nil: none is
+
+	// changedAfter, if not zero, is shortly before the file events were last taken in. A file
+	// whose status changed since may be in the middle of a write whose event is not queued yet:
+	// the kernel sets the change time before it copies the data, and reports the write after.
+	// Such a file keeps its old value, and deferred asks for another scan.
+	changedAfter time.Time
+	deferred     bool
 }
 
 func newScan(old snapshot) *scan {
@@ -93,8 +101,17 @@ func (sc *scan) dir(d string) {
 // file reads the secret at key. named says key is a credentials path itself, for which being
 // absent or not a file is worth a warning; inside a directory, such entries are ignored.
 func (sc *scan) file(key string, named bool) {
-	v, err := readSecret(key)
+	if sc.held != nil && sc.held(key) {
+		// Half of a new value is worse than the old one for a moment: the writer's close
+		// brings a rescan.
+		sc.keep(key)
+		return
+	}
+	v, changed, err := readSecret(key)
 	switch {
+	case err == nil && sc.inFlux(changed):
+		sc.keep(key)
+		sc.deferred = true
 	case err == nil:
 		sc.put(key, v)
 	case errors.Is(err, fs.ErrNotExist):
@@ -137,6 +154,26 @@ func (sc *scan) fail(key string, err error) {
 	}
 }
 
+// inFlux reports whether a file whose status changed at changed may still be being written.
+// A change time further ahead than the scan itself is clock skew (a network file system), not a
+// write in progress.
+func (sc *scan) inFlux(changed time.Time) bool {
+	return !sc.changedAfter.IsZero() && changed.After(sc.changedAfter) && changed.Before(time.Now().Add(changeSkew))
+}
+
+// changeSkew is how far a file's change time may lag the clock: file systems stamp it from a
+// coarse clock that ticks every few milliseconds.
+const changeSkew = 20 * time.Millisecond
+
+// keep gives key its entry from old, or leaves it out if it had none.
+func (sc *scan) keep(key string) {
+	if o, ok := sc.old[key]; ok {
+		sc.next[key] = o
+	} else {
+		delete(sc.next, key)
+	}
+}
+
 // keepUnder keeps every old entry read from p, or from a file directly inside p, when p itself
 // cannot be examined: not knowing is not revocation.
 func (sc *scan) keepUnder(p string) {
@@ -156,34 +193,38 @@ func (sc *scan) had(key string) bool {
 	return ok
 }
 
-// readSecret reads the regular file at path. It opens without blocking, so a named pipe put in
-// a secret's place cannot stall the scan, and checks the type on the open file, so a swap
-// between a stat and the open cannot fool it.
-func readSecret(path string) ([]byte, error) {
+// readSecret reads the regular file at path, and returns when its status last changed as seen
+// after the read (zero where the system does not say). It opens without blocking, so a named
+// pipe put in a secret's place cannot stall the scan, and checks the type on the open file, so a
+// swap between a stat and the open cannot fool it.
+func readSecret(path string) (_ []byte, changed time.Time, _ error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, err
+		return nil, changed, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, changed, err
 	case fi.IsDir():
-		return nil, errIsDir
+		return nil, changed, errIsDir
 	case !fi.Mode().IsRegular():
-		return nil, errNotRegular
+		return nil, changed, errNotRegular
 	case fi.Size() > maxSecretSize:
-		return nil, errTooLarge
+		return nil, changed, errTooLarge
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxSecretSize+1))
 	if err != nil {
-		return nil, err
+		return nil, changed, err
 	}
 	if len(data) > maxSecretSize {
-		return nil, errTooLarge
+		return nil, changed, errTooLarge
 	}
-	return data, nil
+	if fi, err := f.Stat(); err == nil {
+		changed = changeTime(fi)
+	}
+	return data, changed, nil
 }
 
 // trimNewline removes exactly one trailing "\n" or "\r\n".

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/skipper-egress/skipper/internal/fswatch"
 )
 
 // DefaultUpdateInterval is the rescan period used when Options.UpdateInterval is zero; it is
@@ -37,8 +39,8 @@ type Options struct {
 	// Tick, when non-nil, replaces the UpdateInterval ticker: Run rescans on every receive.
 	// Tests use it to drive rescans by hand.
 	Tick <-chan time.Time
-	// NoWatch turns off file-event watching (fsnotify), leaving only the periodic rescan. Use
-	// it on file systems without inotify, and in tests of the ticker path.
+	// NoWatch turns off file-event watching (inotify, or fsnotify elsewhere), leaving only the
+	// periodic rescan. Use it on file systems without inotify, and in tests of the ticker path.
 	NoWatch bool
 }
 
@@ -65,6 +67,9 @@ type Store struct {
 
 	refreshMu sync.Mutex        // serialises rescans
 	warned    map[string]string // key → problem already warned about; guarded by refreshMu
+
+	writers    writers                          // files a writer holds open, which scans leave alone
+	newWatcher func() (*fswatch.Watcher, error) // fswatch.New; tests swap in NewPortable
 }
 
 // snapshot maps a secret's key to its entry. It is never modified once published.
@@ -99,6 +104,9 @@ func NewStore(opts Options) (*Store, error) {
 		tick:     opts.Tick,
 		noWatch:  opts.NoWatch,
 		warned:   make(map[string]string),
+
+		writers:    writers{limit: openWriteLimit},
+		newWatcher: fswatch.New,
 	}
 	if s.interval == 0 {
 		s.interval = DefaultUpdateInterval
@@ -154,12 +162,18 @@ func (s *Store) Loaded() []Loaded {
 
 // Refresh rescans the credentials paths now and publishes the result, logging each secret that
 // was added, updated or removed. Concurrent calls run one after another. Use it on SIGHUP.
-func (s *Store) Refresh() {
+func (s *Store) Refresh() { s.refresh(time.Time{}) }
+
+// refresh is Refresh. If changedAfter is not zero, a file whose status changed after it keeps
+// its old value, because a write may still be going on in it (see scan.changedAfter); refresh
+// then reports that the caller should rescan again shortly.
+func (s *Store) refresh(changedAfter time.Time) (again bool) {
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()
 
 	old := *s.current.Load()
 	sc := newScan(old)
+	sc.held, sc.changedAfter = s.held, changedAfter
 	for _, p := range s.paths {
 		sc.path(p)
 	}
@@ -168,6 +182,17 @@ func (s *Store) Refresh() {
 		next := sc.next
 		s.current.Store(&next)
 	}
+	return sc.deferred
+}
+
+// held reports whether a scan must leave the file at key alone because a writer holds it open,
+// and warns when a writer has held it open too long to wait for.
+func (s *Store) held(key string) bool {
+	held, expired := s.writers.holding(key, time.Now())
+	if expired {
+		s.log.WithField(fieldPath, key).Warnf("Secret file still open for writing after %s, reading it as it is: %s", s.writers.limit, key)
+	}
+	return held
 }
 
 // logChanges logs how next differs from old and reports whether it differs at all.

@@ -8,13 +8,14 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
+	"github.com/skipper-egress/skipper/internal/fswatch"
 )
 
 // Debounce timing for file events. A writer that truncates and then writes, or an editor that
 // saves in several steps, produces a burst of events; rescanning only after the burst has been
 // quiet for debounceQuiet avoids publishing a half-written file. debounceMax bounds the delay
-// when events never stop, so a busy directory still gets rescanned.
+// when events never stop, so a busy directory still gets rescanned. Where the watcher reports
+// closes (Linux), a write does not start the wait at all: the writer's close does (see writers).
 const (
 	debounceQuiet = 25 * time.Millisecond
 	debounceMax   = 100 * time.Millisecond
@@ -29,9 +30,10 @@ const maxResyncs = 3
 // started. It rescans shortly after any file event in the watched directories and, regardless,
 // on every tick of Options.Tick or of the UpdateInterval ticker. It watches directories, never
 // files, because editors and Kubernetes replace a secret by rename or symlink swap: the parent
-// of each file path, each directory path, and the parent of a path that does not exist yet. If
-// file events are unavailable it logs a warning and relies on the ticker. Run returns an error
-// only if it is already running.
+// of each file path, each directory path, and the parent of a path that does not exist yet. On
+// Linux a file rewritten in place is read when its writer closes it, never in between. If file
+// events are unavailable it logs a warning and relies on the ticker. Run returns an error only
+// if it is already running.
 func (s *Store) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("secret store is already running")
@@ -44,46 +46,47 @@ func (s *Store) Run(ctx context.Context) error {
 		defer t.Stop()
 		tick = t.C
 	}
-	var w *fsnotify.Watcher
+	var w *fswatch.Watcher
 	if !s.noWatch {
 		var err error
-		if w, err = fsnotify.NewWatcher(); err != nil {
+		if w, err = s.newWatcher(); err != nil {
 			s.log.WithError(err).Warnf("Cannot watch credentials paths, rescanning every %s only", s.interval)
 			w = nil
 		} else {
-			defer w.Close() // waits for fsnotify's reader goroutine to exit
+			defer w.Close() // waits for the watcher's reader goroutine to exit
 		}
 	}
 	s.loop(ctx, w, tick)
 	return nil
 }
 
+// watchLoop is the state of Run's event loop, owned by the goroutine running it.
+type watchLoop struct {
+	s      *Store
+	ws     *watchSet
+	events <-chan fswatch.Event
+	errs   <-chan error
+	closes bool // the watcher reports CloseWrite
+	db     *debouncer
+	expiry *time.Timer // fires when the earliest open writer reaches its limit
+}
+
 // loop is Run's event loop. w may be nil, in which case only tick triggers rescans.
-func (s *Store) loop(ctx context.Context, w *fsnotify.Watcher, tick <-chan time.Time) {
-	var (
-		events <-chan fsnotify.Event
-		errs   <-chan error
-		ws     = &watchSet{s: s, w: w, dirs: make(map[string]os.FileInfo), warned: make(map[string]string)}
-		db     = newDebouncer()
-	)
-	defer db.stop()
+func (s *Store) loop(ctx context.Context, w *fswatch.Watcher, tick <-chan time.Time) {
+	l := &watchLoop{
+		s:      s,
+		ws:     &watchSet{s: s, w: w, dirs: make(map[string]os.FileInfo), warned: make(map[string]string)},
+		db:     newDebouncer(),
+		expiry: time.NewTimer(time.Hour),
+	}
+	l.expiry.Stop()
+	defer l.db.stop()
+	defer l.expiry.Stop()
+	defer s.writers.reset()
 	if w != nil {
-		events, errs = w.Events, w.Errors
+		l.events, l.errs, l.closes = w.Events, w.Errors, w.ReportsClose()
 	}
-	rescan := func() {
-		// Watch first, so that a change after the scan raises an event. A path can change kind
-		// during the scan (a missing directory appears), so check the watches again; a new
-		// watch needs one more scan to cover what happened before it was in place.
-		ws.sync()
-		s.Refresh()
-		for range maxResyncs {
-			if !ws.sync() {
-				return
-			}
-			s.Refresh()
-		}
-	}
-	rescan() // catch what changed between NewStore and setting up the watches
+	l.rescan() // catch what changed between NewStore and setting up the watches
 
 	for {
 		select {
@@ -94,25 +97,105 @@ func (s *Store) loop(ctx context.Context, w *fsnotify.Watcher, tick <-chan time.
 				tick = nil // a closed Options.Tick stops the periodic rescans, not the loop
 				continue
 			}
-			rescan()
-		case <-db.C():
-			db.fired()
-			rescan()
-		case _, ok := <-events:
+			l.rescan()
+		case <-l.db.C():
+			l.db.fired()
+			l.rescan()
+		case <-l.expiry.C:
+			l.rescan()
+		case e, ok := <-l.events:
+			l.event(e, ok)
+		case err, ok := <-l.errs:
 			if !ok {
-				s.log.Warnf("File watcher stopped, rescanning every %s only", s.interval)
-				events, errs, ws.w = nil, nil, nil
+				l.errs = nil // events reports the closed watcher
 				continue
-			}
-			db.event(time.Now())
-		case err, ok := <-errs:
-			if !ok {
-				continue // events reports the closed watcher
 			}
 			// An overflow means events were lost; rescan to make up for them.
 			s.log.WithError(err).Warn("File watcher error, rescanning")
-			db.event(time.Now())
+			l.db.event(time.Now())
 		}
+	}
+}
+
+// rescan brings the watches and the snapshot up to date. The events the system holds are taken
+// first, so that a writer that had written before the scan holds its file back; a write that
+// the flush did not see changed its file after the flush began (see refresh).
+func (l *watchLoop) rescan() {
+	flushed := time.Now()
+	l.flush()
+	// Watch first, so that a change after the scan raises an event. A path can change kind
+	// during the scan (a missing directory appears), so check the watches again; a new watch
+	// needs one more scan to cover what happened before it was in place.
+	l.ws.sync()
+	again := l.refresh(flushed)
+	for range maxResyncs {
+		if !l.ws.sync() {
+			break
+		}
+		again = l.refresh(flushed) || again
+	}
+	if again {
+		l.db.event(time.Now()) // a file was changing as it was read: read it once it is quiet
+	}
+	l.s.writers.prune(time.Now())
+	l.armExpiry()
+}
+
+// flush handles the events the watcher has not delivered yet.
+func (l *watchLoop) flush() {
+	if l.ws.w == nil {
+		return
+	}
+	evs, err := l.ws.w.Flush()
+	for _, e := range evs {
+		l.event(e, true)
+	}
+	if err != nil {
+		l.s.log.WithError(err).Warn("File watcher error, rescanning")
+		l.db.event(time.Now())
+	}
+}
+
+// refresh scans once. Where closes are reported, a file is read whole once its writer closed
+// it. A file that changed after the flush before the scan began may be in the middle of a write
+// whose event is not out yet (the kernel stamps the change before it copies the data, and
+// reports the write after), so it waits for the next scan, which refresh asks for.
+func (l *watchLoop) refresh(flushed time.Time) (again bool) {
+	if !l.closes {
+		l.s.Refresh()
+		return false
+	}
+	return l.s.refresh(flushed.Add(-changeSkew))
+}
+
+// event handles one receive from the watcher's Events. A write to a file, where closes are
+// reported, only notes that a writer holds it open: the close brings the rescan. Everything else
+// brings a rescan once events are quiet.
+func (l *watchLoop) event(e fswatch.Event, ok bool) {
+	if !ok {
+		l.s.log.Warnf("File watcher stopped, rescanning every %s only", l.s.interval)
+		l.events, l.errs, l.ws.w = nil, nil, nil
+		l.s.writers.reset() // no close will be seen now
+		return
+	}
+	now := time.Now()
+	if l.closes {
+		switch {
+		case e.Op.Has(fswatch.CloseWrite), e.Op.Has(fswatch.Remove), e.Op.Has(fswatch.Rename):
+			l.s.writers.done(e.Name)
+		case e.Op == fswatch.Write:
+			l.s.writers.wrote(e.Name, now)
+			l.armExpiry()
+			return
+		}
+	}
+	l.db.event(now)
+}
+
+// armExpiry sets the expiry timer for the earliest open writer, if any.
+func (l *watchLoop) armExpiry() {
+	if at, ok := l.s.writers.next(time.Now()); ok {
+		l.expiry.Reset(max(time.Until(at), 0))
 	}
 }
 
@@ -120,14 +203,14 @@ func (s *Store) loop(ctx context.Context, w *fsnotify.Watcher, tick <-chan time.
 // goroutine running loop.
 type watchSet struct {
 	s      *Store
-	w      *fsnotify.Watcher      // nil: no file events
+	w      *fswatch.Watcher       // nil: no file events
 	dirs   map[string]os.FileInfo // watched directory → the directory the watch is known to be on
 	warned map[string]string      // directory → watch error already logged
 }
 
 // sync makes w watch exactly the directories the credentials paths need now: each path that is
 // a directory, and the parent of every other path. A watch follows a directory, not its name,
-// so a watched directory that was replaced is watched anew. fsnotify drops a watch whose
+// so a watched directory that was replaced is watched anew. The watcher drops a watch whose
 // directory was deleted or moved away, so its WatchList says what is still watched. Failures
 // are logged once per directory and error, and retried on the next rescan.
 //
