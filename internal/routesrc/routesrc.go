@@ -4,20 +4,17 @@ package routesrc
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/internal/fswatch"
 	"github.com/skipper-egress/skipper/routing"
 )
 
@@ -28,10 +25,25 @@ const InlineName = "-inline-routes"
 // as Skipper's -source-poll-timeout default.
 const DefaultPollInterval = 3 * time.Second
 
-// settle is how long file events must be quiet before the routes file is read: an editor's save
-// or a writer that truncates first comes as a burst of events, and reading mid-burst would only
-// find a half-written file and log a spurious syntax error.
-const settle = 50 * time.Millisecond
+// How long a changed routes file must stay as it is before it is applied. A writer that truncates
+// the file and writes it later (generate > routes.eskip) leaves it empty, or holding only part of
+// its routes, for as long as it takes; a table must never be replaced by an emptier one because
+// the file was caught in between. See loop.
+const (
+	// settle is how long file events must be quiet before the file is read, and, where the
+	// watcher reports closes (Linux), the gap between the two reads that must agree: the writer
+	// is known to be done, and the second read only confirms that no other began.
+	settle = 50 * time.Millisecond
+	// stableFor replaces settle as that gap where closes are not reported, or events not
+	// available: size, modification time and content must stay the same this long.
+	stableFor = 500 * time.Millisecond
+	// emptyHold is how long a file that served routes must stay without any (empty, blank, or
+	// missing) before the table without them is applied.
+	emptyHold = time.Second
+	// openWriteLimit is how long, where closes are reported, a file that a writer holds open is
+	// waited for before it is read anyway.
+	openWriteLimit = 10 * time.Second
+)
 
 // Options configures a Loader.
 type Options struct {
@@ -71,10 +83,14 @@ type Loader struct {
 	log    logrus.FieldLogger
 	inline []*routing.RouteDef
 
-	mu      sync.Mutex // serialises reloads; guards the fields below
-	read    bool       // the routes file has been read at least once
-	last    fileState  // the last read that update handled, applied or not
-	applied bool       // a table has been swapped in
+	mu         sync.Mutex // serialises reloads; guards the fields below
+	read       bool       // the routes file has been read at least once
+	last       fileState  // the last read that update handled, applied or not
+	applied    bool       // a table has been swapped in
+	fileRoutes int        // how many routes the file gave the table in service
+
+	// newWatcher is fswatch.New; tests swap in fswatch.NewPortable.
+	newWatcher func() (*fswatch.Watcher, error)
 }
 
 // New parses the inline routes and applies the first table, from the inline routes and the
@@ -89,7 +105,7 @@ func New(opts Options) (*Loader, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = DefaultPollInterval
 	}
-	l := &Loader{opts: opts, log: opts.Log}
+	l := &Loader{opts: opts, log: opts.Log, newWatcher: fswatch.New}
 	if l.log == nil {
 		nop := logrus.New()
 		nop.SetOutput(io.Discard)
@@ -132,25 +148,56 @@ func (l *Loader) Reload() {
 type fileState struct {
 	src []byte
 	err error
+	// size and mod are the file's size and modification time, as seen after the read.
+	size int64
+	mod  time.Time
+	// steady: nothing changed the file while it was read (same size and modification time
+	// before and after, and as many bytes read as it holds). A missing file is steady.
+	steady bool
 }
 
 func readFile(name string) fileState {
-	src, err := os.ReadFile(name)
-	return fileState{src: src, err: err}
+	f, err := os.Open(name)
+	if err != nil {
+		return fileState{err: err, steady: true}
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return fileState{err: err, steady: true}
+	}
+	src, err := io.ReadAll(f)
+	if err != nil {
+		return fileState{err: err, steady: true}
+	}
+	after, err := f.Stat()
+	if err != nil {
+		return fileState{err: err, steady: true}
+	}
+	return fileState{
+		src:  src,
+		size: after.Size(),
+		mod:  after.ModTime(),
+		steady: before.Size() == after.Size() && before.ModTime().Equal(after.ModTime()) &&
+			int64(len(src)) == after.Size(),
+	}
 }
 
 func (st fileState) missing() bool { return errors.Is(st.err, fs.ErrNotExist) }
 
-// same reports whether two reads found the same thing.
+// same reports whether two reads found the same content.
 func (st fileState) same(o fileState) bool {
 	return bytes.Equal(st.src, o.src) && (st.err == nil) == (o.err == nil) && st.missing() == o.missing()
 }
 
-// changed reports whether st differs from the last read that update handled.
-func (l *Loader) changed(st fileState) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return !l.read || !st.same(l.last)
+// unchanged reports whether two reads found the same content, size and modification time.
+func (st fileState) unchanged(o fileState) bool {
+	return st.same(o) && st.size == o.size && st.mod.Equal(o.mod)
+}
+
+// noRoutes reports whether the file holds no route: it is missing, empty, or blank.
+func (st fileState) noRoutes() bool {
+	return st.missing() || (st.err == nil && len(bytes.TrimSpace(st.src)) == 0)
 }
 
 // update applies one read of the routes file, unless it found what the previous one did.
@@ -195,7 +242,7 @@ func (l *Loader) apply(defs []*routing.RouteDef) {
 		return
 	}
 	l.opts.Router.Swap(table)
-	l.applied = true
+	l.applied, l.fileRoutes = true, len(defs)
 	l.log.Infof("Routes applied: %d valid, %d invalid", table.Len(), len(errs))
 	l.report(Result{Table: table, Invalid: len(errs)})
 }
@@ -203,87 +250,6 @@ func (l *Loader) apply(defs []*routing.RouteDef) {
 func (l *Loader) report(r Result) {
 	if l.opts.Report != nil {
 		l.opts.Report(r)
-	}
-}
-
-// Run re-reads the routes file on file events in its directory and on every poll until ctx is
-// done, then returns nil. Without a routes file it only waits for ctx.
-func (l *Loader) Run(ctx context.Context) error {
-	if l.opts.File == "" {
-		<-ctx.Done()
-		return nil
-	}
-	tick := l.opts.Tick
-	if tick == nil {
-		t := time.NewTicker(l.opts.PollInterval)
-		defer t.Stop()
-		tick = t.C
-	}
-	var events <-chan fsnotify.Event
-	if w, err := l.watch(); err != nil {
-		l.log.WithError(err).Warnf("Cannot watch routes file, re-reading it every %s", l.opts.PollInterval)
-	} else {
-		defer w.Close()
-		events = w.Events
-	}
-	l.loop(ctx, events, tick)
-	return nil
-}
-
-// watch watches the routes file's directory: editors and config-map mounts replace the file by
-// rename or symlink swap, which a watch on the file itself would not survive.
-func (l *Loader) watch() (*fsnotify.Watcher, error) {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return nil, err
-	}
-	if err := w.Add(filepath.Dir(l.opts.File)); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("watching %s: %w", filepath.Dir(l.opts.File), err)
-	}
-	return w, nil
-}
-
-// loop is Run's event loop. A file event starts the settle timer; when it fires, or on a poll,
-// the file is read, and a content that differs from the last one handled becomes a candidate.
-// A candidate is applied only once a second read, settle later, finds it again: a writer that
-// truncates and then writes, if paused in between, would otherwise have its empty file served as
-// "no routes" for a moment.
-func (l *Loader) loop(ctx context.Context, events <-chan fsnotify.Event, tick <-chan time.Time) {
-	settled := time.NewTimer(settle) // a first check catches changes made between New and the watch
-	defer settled.Stop()
-	var candidate *fileState
-	check := func() {
-		st := readFile(l.opts.File)
-		switch {
-		case !l.changed(st):
-			candidate = nil
-		case candidate != nil && candidate.same(st):
-			candidate = nil
-			l.mu.Lock()
-			l.update(st)
-			l.mu.Unlock()
-		default:
-			candidate = &st
-			settled.Reset(settle)
-		}
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case _, ok := <-events:
-			if !ok {
-				events = nil // the watcher failed; the poll carries on
-				continue
-			}
-			candidate = nil // still being written: confirm afresh once it settles
-			settled.Reset(settle)
-		case <-settled.C:
-			check()
-		case <-tick:
-			check()
-		}
 	}
 }
 

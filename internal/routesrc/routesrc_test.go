@@ -159,7 +159,8 @@ func TestReloadOnFileEvents(t *testing.T) {
 	if err := os.Remove(f.file); err != nil {
 		t.Fatal(err)
 	}
-	poll.Until(t, time.Second, "routes gone with the file", func() bool { return f.routeFor("b") == "" })
+	// A file that served routes must stay gone a moment before its routes go (emptyHold).
+	poll.Until(t, 5*time.Second, "routes gone with the file", func() bool { return f.routeFor("b") == "" })
 	if !strings.Contains(f.log.String(), "does not exist, serving no routes from it") {
 		t.Errorf("missing file not logged:\n%s", f.log)
 	}
