@@ -17,9 +17,11 @@ import (
 )
 
 // routesLoaded tells everyone who cares about a load of routes: the metrics, readiness, and
-// the check for secrets outside the credentials paths.
+// the check for secrets outside the credentials paths. The inline routes alone, served because
+// the routes file is broken at start, are not a load that succeeded: /ready fails until the file
+// is fixed.
 func routesLoaded(r routesrc.Result, m *metrics.Metrics, state *support.State, store *secrets.Store, log logrus.FieldLogger) {
-	if r.Table == nil {
+	if r.Table == nil || r.Fallback {
 		m.RoutesApplied(0, r.Invalid, false)
 		return
 	}

@@ -74,6 +74,9 @@ type Result struct {
 	Table *routing.Table
 	// Invalid is how many routes were left out; zero when the file did not parse or read.
 	Invalid int
+	// Fallback is set when Table holds the inline routes alone because the routes file could
+	// not be read or parsed at start: it serves until the file is fixed, but the load failed.
+	Fallback bool
 }
 
 // Loader compiles routes and keeps the Router's table current. Its methods are safe for
@@ -119,13 +122,14 @@ func New(opts Options) (*Loader, error) {
 		l.inline = defs
 	}
 	if opts.File == "" {
-		l.apply(nil)
+		l.apply(nil, false)
 		return l, nil
 	}
 	l.Reload()
 	if !l.applied {
-		// The file is broken: serve at least the inline routes until it is fixed.
-		l.apply(nil)
+		// The file is broken: serve at least the inline routes until it is fixed, without
+		// calling that a success (readiness, metrics).
+		l.apply(nil, true)
 	}
 	return l, nil
 }
@@ -210,7 +214,7 @@ func (l *Loader) update(st fileState) {
 	switch {
 	case st.missing():
 		l.log.Warnf("Routes file %s does not exist, serving no routes from it", l.opts.File)
-		l.apply(nil)
+		l.apply(nil, false)
 		return
 	case st.err != nil:
 		l.log.WithError(st.err).Errorf("Cannot read routes file %s, keeping the current routes", l.opts.File)
@@ -223,13 +227,13 @@ func (l *Loader) update(st fileState) {
 		l.report(Result{})
 		return
 	}
-	l.apply(defs)
+	l.apply(defs, false)
 }
 
 // apply compiles the inline routes followed by defs and swaps the result in, unless defs held
 // routes and none of them compiled: a file whose every route is broken is a mistake, not an
-// intent to serve nothing.
-func (l *Loader) apply(defs []*routing.RouteDef) {
+// intent to serve nothing. fallback says that defs is nil because the file is broken at start.
+func (l *Loader) apply(defs []*routing.RouteDef, fallback bool) {
 	all := make([]*routing.RouteDef, 0, len(l.inline)+len(defs))
 	all = append(append(all, l.inline...), defs...)
 	table, errs := routing.Compile(all, routing.CompileOptions{Filters: l.opts.Filters, Log: l.log})
@@ -244,7 +248,7 @@ func (l *Loader) apply(defs []*routing.RouteDef) {
 	l.opts.Router.Swap(table)
 	l.applied, l.fileRoutes = true, len(defs)
 	l.log.Infof("Routes applied: %d valid, %d invalid", table.Len(), len(errs))
-	l.report(Result{Table: table, Invalid: len(errs)})
+	l.report(Result{Table: table, Invalid: len(errs), Fallback: fallback})
 }
 
 func (l *Loader) report(r Result) {

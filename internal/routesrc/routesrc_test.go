@@ -253,3 +253,27 @@ func TestReportsEveryAttempt(t *testing.T) {
 		t.Errorf("all routes invalid: got %+v, want no table and 1 invalid", got[2])
 	}
 }
+
+// TestBrokenFileAtStartIsAFallback: the inline routes served because the file is broken at start
+// are reported as a fallback, not a success, until the file parses.
+func TestBrokenFileAtStartIsAFallback(t *testing.T) {
+	f := newFixture(t, `b: Host("^b$") -> ;`)
+	var got []Result
+	opts := f.options(`a: Host("^a$") -> <shunt>`)
+	opts.Report = func(r Result) { got = append(got, r) }
+	l, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.routeFor("a") != "a" {
+		t.Errorf("the inline route does not serve while the file is broken")
+	}
+	if n := len(got); n == 0 || got[n-1].Table == nil || !got[n-1].Fallback {
+		t.Fatalf("at start: got reports %+v, want the last to be a fallback table", got)
+	}
+	f.write(t, `b: Host("^b$") -> <shunt>;`)
+	l.Reload()
+	if last := got[len(got)-1]; last.Table == nil || last.Fallback || last.Table.Len() != 2 {
+		t.Errorf("once the file parses: got %+v, want both routes applied, not as a fallback", last)
+	}
+}
