@@ -75,9 +75,12 @@ type watchState struct {
 // written yet looks like.
 func (l *Loader) loop(ctx context.Context, w *fswatch.Watcher, tick <-chan time.Time) {
 	ws := &watchState{name: filepath.Clean(l.opts.File)}
-	var events <-chan fswatch.Event
+	var (
+		events <-chan fswatch.Event
+		errs   <-chan error
+	)
 	if w != nil {
-		events, ws.closes = w.Events, w.ReportsClose()
+		events, errs, ws.closes = w.Events, w.Errors, w.ReportsClose()
 	}
 	timer := time.NewTimer(settle) // a first check catches changes made between New and the watch
 	defer timer.Stop()
@@ -97,6 +100,15 @@ func (l *Loader) loop(ctx context.Context, w *fswatch.Watcher, tick <-chan time.
 				continue
 			}
 			after(ws.event(e, time.Now()))
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil // events reports the closed watcher
+				continue
+			}
+			// Events were lost (an overflow): read the file again to make up for them.
+			l.log.WithError(err).Warn("Routes file watcher error, re-reading the file")
+			ws.candidate = nil
+			after(settle)
 		case <-timer.C:
 			after(l.check(ws, w))
 		case <-tick:
