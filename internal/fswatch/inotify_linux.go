@@ -32,19 +32,20 @@ func New() (*Watcher, error) {
 	in := &inotify{
 		// A non-blocking descriptor goes to the runtime's poller, so Close wakes up a Read
 		// that waits for events. Fd() would make it blocking again, hence fd is kept apart.
-		file:    file,
-		raw:     raw,
-		fd:      fd,
-		events:  events,
-		errs:    errs,
-		flushed: make(chan struct{}),
-		done:    make(chan struct{}),
-		exited:  make(chan struct{}),
-		paths:   make(map[int32][]string),
-		wds:     make(map[string]int32),
+		file:     file,
+		raw:      raw,
+		fd:       fd,
+		events:   events,
+		errs:     errs,
+		recv:     events,
+		recvErrs: errs,
+		flushed:  make(chan struct{}),
+		done:     make(chan struct{}),
+		exited:   make(chan struct{}),
+		paths:    make(map[int32][]string),
+		wds:      make(map[string]int32),
 	}
 	go in.readEvents()
-	in.recv, in.recvErrs = events, errs
 	return &Watcher{Events: events, Errors: errs, closes: true, b: in}, nil
 }
 
