@@ -169,7 +169,7 @@ func (p *Proxy) blindTunnel(w *responseRecorder, r *http.Request, route *routing
 // hijackConnect takes the client's connection over and tells the client the tunnel is open. The
 // returned connection first yields whatever the client sent after the CONNECT head.
 func (p *Proxy) hijackConnect(w *responseRecorder) (net.Conn, error) {
-	conn, brw, err := http.NewResponseController(w).Hijack()
+	conn, brw, err := hijack(w)
 	if err != nil {
 		return nil, fmt.Errorf("taking over the connection: %w", err)
 	}

@@ -19,6 +19,12 @@ import (
 // The scanner must find the same message boundaries as Go's parser, or it would check the wrong
 // bytes: it mirrors Go's rules for what Go accepts, refuses the head of anything else, and stops
 // the connection on a chunked body it cannot follow (where Go fails too).
+//
+// A request may take its connection out of HTTP: a CONNECT, or an upgrade that the backend
+// accepts with 101. Whether it does is known only once the proxy has the backend's answer, so
+// after a request that may (mayLeaveHTTP) the scanner hands over nothing more until the proxy
+// hijacks the connection for a tunnel. If it does not, the proxy closes the connection after its
+// answer, and the bytes held back never reach Go's parser.
 
 // frameState is where in a request the next byte belongs.
 type frameState int
@@ -30,7 +36,8 @@ const (
 	stChunkData                   // chunk data
 	stChunkEnd                    // the CRLF after chunk data
 	stTrailer                     // trailer fields after the last chunk, up to an empty line
-	stPass                        // after CONNECT or an upgrade: no longer HTTP, pass through
+	stAwait                       // after a request that may leave HTTP: hold everything back
+	stPass                        // the proxy hijacked the connection: no longer HTTP, pass through
 	stRejected                    // a head was refused: nothing more is read
 )
 
@@ -49,7 +56,7 @@ type framer struct {
 	remaining uint64     // bytes left in the Content-Length body or the current chunk
 	line      []byte     // the chunk-size or trailer line read so far
 	trailer   int        // trailer bytes so far
-	next      frameState // the state after the current body: stHead, or stPass
+	next      frameState // the state after the current body: stHead, or stAwait
 	afterPOST bool       // Go skips up to four CR/LF bytes before a request that follows a POST
 	skipped   int        // CR/LF bytes skipped before this head
 }
@@ -178,7 +185,7 @@ func headEnd(b []byte, from int) int {
 type headVerdict struct {
 	body    frameState // stHead (no body), stLength or stChunkLine
 	length  uint64     // for stLength
-	pass    bool       // CONNECT or an upgrade: what follows the head is not HTTP
+	leave   bool       // the request may take the connection out of HTTP (mayLeaveHTTP)
 	post    bool
 	reject  string // why the head is refused; "" when it is fine
 	status  int    // the status for a refused head
@@ -201,7 +208,6 @@ func checkHead(head []byte) headVerdict {
 		return v.refuse("malformed request line")
 	}
 	var lengths, encodings, connection []string
-	upgrade := false
 	for _, l := range lines[1:] {
 		if l != "" && (l[0] == ' ' || l[0] == '\t') {
 			return v.refuse("obsolete line folding") // RFC 9112 §5.2 allows refusing it
@@ -218,8 +224,6 @@ func checkHead(head []byte) headVerdict {
 			encodings = append(encodings, value)
 		case strings.EqualFold(name, "Connection"):
 			connection = append(connection, value)
-		case strings.EqualFold(name, "Upgrade"):
-			upgrade = upgrade || value != ""
 		case strings.EqualFold(name, "Host") && v.hostHdr == "":
 			v.hostHdr = value
 		}
@@ -244,7 +248,7 @@ func checkHead(head []byte) headVerdict {
 			v.body, v.length = stLength, n
 		}
 	}
-	v.pass = method == "CONNECT" || upgrade && hasToken(connection, "upgrade")
+	v.leave = mayLeaveHTTP(method, connection)
 	v.post = method == "POST"
 	return v
 }
@@ -296,6 +300,46 @@ func isToken(s string) bool {
 		return false
 	}
 	return true
+}
+
+// mayLeaveHTTP reports whether a request with this method and these Connection field values may
+// take its connection out of HTTP: a CONNECT, or a request whose Connection names "upgrade",
+// whatever its Upgrade fields say (RFC 9110 §7.8, §9.3.6). The guard holds back what follows
+// such a request until the proxy hijacks the connection, and the proxy closes the connection
+// after answering one that it did not hijack: both decide with this one function, on the same
+// fields, so that nothing the client sends after it is ever parsed unchecked.
+func mayLeaveHTTP(method string, connection []string) bool {
+	return method == "CONNECT" || hasToken(connection, "upgrade")
+}
+
+// upgradeProtocol returns the protocol that a request's Upgrade field values ask to switch to:
+// the one protocol they list, ignoring empty list elements (RFC 9110 §5.6.1) and repeats of the
+// same protocol. It returns "" when they list none, more than one, or something that is not a
+// protocol: a server may ignore an Upgrade it does not take (RFC 9110 §7.8), and the proxy then
+// forwards the request without one.
+func upgradeProtocol(values []string) string {
+	proto := ""
+	for _, v := range values {
+		for v != "" {
+			var p string
+			p, v, _ = strings.Cut(v, ",")
+			p = strings.Trim(p, " \t")
+			switch {
+			case p == "" || strings.EqualFold(p, proto):
+			case proto != "" || !isProtocol(p):
+				return ""
+			default:
+				proto = p
+			}
+		}
+	}
+	return proto
+}
+
+// isProtocol reports whether s is a protocol of an Upgrade field: a token, or two joined by "/".
+func isProtocol(s string) bool {
+	name, version, ok := strings.Cut(s, "/")
+	return isToken(name) && (!ok || isToken(version))
 }
 
 // hasToken reports whether any of the comma-separated lists in values holds token, compared

@@ -20,7 +20,7 @@ func TestCheckHead(t *testing.T) {
 		wantReject string
 		wantBody   frameState
 		wantLength uint64
-		wantPass   bool
+		wantLeave  bool
 	}{
 		{"plain GET", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", "", stHead, 0, false},
 		{"bare LF lines", "GET / HTTP/1.1\nHost: a\n\n", "", stHead, 0, false},
@@ -33,6 +33,9 @@ func TestCheckHead(t *testing.T) {
 		{"websocket upgrade", "GET / HTTP/1.1\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n", "", stHead, 0, true},
 		{"upgrade not named in connection", "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", "", stHead, 0, false},
 		{"connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", "", stHead, 0, true},
+		{"empty upgrade", "GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade:\r\n\r\n", "", stHead, 0, true},
+		{"connection upgrade alone", "GET / HTTP/1.1\r\nconnection: UPGRADE\r\n\r\n", "", stHead, 0, true},
+		{"upgrade with a body", "POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: x\r\nContent-Length: 3\r\n\r\n", "", stLength, 3, true},
 
 		{"content-length and transfer-encoding", "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", "both content-length and transfer-encoding", 0, 0, false},
 		{"two transfer-encodings", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", "unsupported transfer-encoding", 0, 0, false},
@@ -62,8 +65,8 @@ func TestCheckHead(t *testing.T) {
 			if tc.wantReject != "" {
 				return
 			}
-			if v.body != tc.wantBody || v.length != tc.wantLength || v.pass != tc.wantPass {
-				t.Errorf("got body %d length %d pass %t, want %d %d %t", v.body, v.length, v.pass, tc.wantBody, tc.wantLength, tc.wantPass)
+			if v.body != tc.wantBody || v.length != tc.wantLength || v.leave != tc.wantLeave {
+				t.Errorf("got body %d length %d leave %t, want %d %d %t", v.body, v.length, v.leave, tc.wantBody, tc.wantLength, tc.wantLeave)
 			}
 		})
 	}
@@ -102,8 +105,16 @@ func TestGuardConnStream(t *testing.T) {
 			"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5", errBodyFraming},
 		{"chunk data too long", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxx\r\n0\r\n\r\n",
 			"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxx", errBodyFraming},
-		{"upgrade passes what follows", "GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n\x81\x05hello\r\n\r\n",
-			"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n\x81\x05hello\r\n\r\n", "", io.EOF},
+		{"upgrade holds back what follows", "GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n\x81\x05hello\r\n\r\n",
+			"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n", "", io.EOF},
+		{"empty upgrade holds back what follows", "GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade:\r\nUpgrade: websocket\r\n\r\nGET /b HTTP/1.1\r\n\r\n",
+			"GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade:\r\nUpgrade: websocket\r\n\r\n", "", io.EOF},
+		{"connect holds back what follows", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n\x16\x03\x01",
+			"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", "", io.EOF},
+		{"upgrade with a body", "POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: x\r\nContent-Length: 2\r\n\r\nhiGET /b HTTP/1.1\r\n\r\n",
+			"POST / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: x\r\nContent-Length: 2\r\n\r\nhi", "", io.EOF},
+		{"upgrade not named in connection", "GET / HTTP/1.1\r\nUpgrade: x\r\n\r\nGET /b HTTP/1.1\r\n\r\n",
+			"GET / HTTP/1.1\r\nUpgrade: x\r\n\r\nGET /b HTTP/1.1\r\n\r\n", "", io.EOF},
 	}
 	for _, tc := range tests {
 		for _, chunk := range []int{1, 7, len(tc.in)} {
@@ -131,6 +142,73 @@ func TestGuardConnStream(t *testing.T) {
 	}
 }
 
+func TestUpgradeProtocol(t *testing.T) {
+	for _, tc := range []struct {
+		values []string
+		want   string
+	}{
+		{[]string{"websocket"}, "websocket"},
+		{[]string{"", "websocket"}, "websocket"},
+		{[]string{" \t ", "websocket"}, "websocket"},
+		{[]string{", websocket ,"}, "websocket"},
+		{[]string{"websocket", "WebSocket"}, "websocket"},
+		{[]string{"HTTP/2.0"}, "HTTP/2.0"},
+		{nil, ""},
+		{[]string{""}, ""},
+		{[]string{" "}, ""},
+		{[]string{"websocket", "h2c"}, ""},
+		{[]string{"websocket, h2c"}, ""},
+		{[]string{"web socket"}, ""},
+		{[]string{"a/b/c"}, ""},
+		{[]string{"/1"}, ""},
+	} {
+		if got := upgradeProtocol(tc.values); got != tc.want {
+			t.Errorf("upgradeProtocol(%q): got %q, want %q", tc.values, got, tc.want)
+		}
+	}
+}
+
+// TestGuardConnHijack: what follows a request that may leave HTTP is held back until the
+// connection is hijacked, and then handed over as it is; a client that sends too much before
+// that is cut off.
+func TestGuardConnHijack(t *testing.T) {
+	const head = "GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+	const early = "GET /x HTTP/1.1\r\nX: 1\r\n 2\r\n\r\n"
+	c := &guardConn{Conn: &scriptConn{data: []byte(head + early), chunk: 5}, g: &guard{nonce: "N", maxHead: 4096}}
+	got, err := readAll(c)
+	if got != head || err != io.EOF {
+		t.Fatalf("before the hijack the server read %q, %v; want the head and EOF", got, err)
+	}
+	c = &guardConn{Conn: &scriptConn{data: []byte(head + early), chunk: 5}, g: &guard{nonce: "N", maxHead: 4096}}
+	buf := make([]byte, len(head))
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != head {
+		t.Fatalf("got %q, %v; want the head", buf, err)
+	}
+	c.hijacked.Store(true)
+	if got, err := readAll(c); got != early || err != io.EOF {
+		t.Errorf("after the hijack the tunnel read %q, %v; want %q", got, err, early)
+	}
+
+	flood := strings.Repeat("x", maxEarly+1)
+	c = &guardConn{Conn: &scriptConn{data: []byte(head + flood), chunk: 1000}, g: &guard{nonce: "N", maxHead: 4096}}
+	if got, err := readAll(c); got != head || !errors.Is(err, errEarlyData) {
+		t.Errorf("with %d bytes before the answer the server read %q, %v; want the head and %v", len(flood), got, err, errEarlyData)
+	}
+}
+
+// readAll reads c until an error, in small reads as a server might.
+func readAll(c net.Conn) (string, error) {
+	var got bytes.Buffer
+	buf := make([]byte, 3)
+	for {
+		n, err := c.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			return got.String(), err
+		}
+	}
+}
+
 // scriptConn is a net.Conn that yields data in reads of at most chunk bytes, then io.EOF.
 type scriptConn struct {
 	net.Conn
@@ -148,6 +226,8 @@ func (c *scriptConn) Read(p []byte) (int, error) {
 }
 
 func (c *scriptConn) SetReadDeadline(time.Time) error { return nil }
+
+func (c *scriptConn) Close() error { return nil }
 
 func TestNormalizeHost(t *testing.T) {
 	for in, want := range map[string]string{

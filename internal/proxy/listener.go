@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,6 +91,16 @@ type guard struct {
 // readBuffer is the size of a connection's read buffer, and of its reads from the network.
 const readBuffer = 16 << 10
 
+// maxEarly bounds what a client may send after a request that may leave HTTP before it has the
+// answer: the guard holds it back meanwhile. A WebSocket or h2c client sends nothing before the
+// 101 (RFC 6455 §4.1, RFC 7540 §3.2); a TLS ClientHello sent ahead of a CONNECT's answer is
+// smaller.
+const maxEarly = readBuffer
+
+// errEarlyData stops a connection that sent more than maxEarly bytes after a request that may
+// leave HTTP before it was answered.
+var errEarlyData = errors.New("too much data before the answer to an upgrade or CONNECT")
+
 // guardListener checks the plain connections it accepts.
 type guardListener struct {
 	net.Listener
@@ -106,20 +118,27 @@ func (l *guardListener) Accept() (net.Conn, error) {
 // guardConn hands the server the bytes of one connection, holding each request head back until
 // it is complete and checked. A refused head is replaced by a small request that carries the
 // listener's nonce, which the proxy answers with the refusal status; Go's server thus sends the
-// answer in order after any pipelined requests before it, and closes the connection.
+// answer in order after any pipelined requests before it, and closes the connection. After a
+// request that may leave HTTP it hands over nothing more until the proxy hijacks the
+// connection (see hijack); from then on it passes everything through.
 type guardConn struct {
 	net.Conn
-	g       *guard
-	f       framer
-	back    []byte // the buffer in lives in
-	in      []byte // read from the network, not yet handed to the server
-	ready   int    // in[:ready] may be handed over
-	scanned int    // in[:scanned] has been looked at
-	heads   int    // request heads checked and handed over
-	err     error  // once set, every Read returns it
+	g        *guard
+	f        framer
+	back     []byte // the buffer in lives in
+	in       []byte // read from the network, not yet handed to the server
+	ready    int    // in[:ready] may be handed over
+	scanned  int    // in[:scanned] has been looked at
+	heads    int    // request heads checked and handed over
+	err      error  // once set, every Read returns it
+	hijacked atomic.Bool
 }
 
 func (c *guardConn) Read(p []byte) (int, error) {
+	if c.hijacked.Load() && c.f.state != stPass && c.f.state != stRejected {
+		// The server has let the connection go: whatever follows is the tunnel's.
+		c.f.state, c.ready, c.scanned = stPass, len(c.in), len(c.in)
+	}
 	for c.ready == 0 {
 		if c.err != nil {
 			return 0, c.err
@@ -135,7 +154,7 @@ func (c *guardConn) Read(p []byte) (int, error) {
 	c.in = c.in[n:]
 	c.ready -= n
 	c.scanned -= n
-	if len(c.in) == 0 && (c.f.state == stHead || c.f.state == stPass) {
+	if len(c.in) == 0 && (c.f.state == stHead || c.f.state == stAwait || c.f.state == stPass) {
 		c.release() // between requests: an idle keep-alive connection holds no buffer
 	}
 	return n, nil
@@ -159,13 +178,30 @@ func (c *guardConn) CloseWrite() error {
 
 // fill reads once from the network and scans what came.
 func (c *guardConn) fill() error {
-	if c.f.state == stRejected {
+	switch {
+	case c.f.state == stRejected:
 		// Discard whatever the client still sends until the server closes the connection, or
 		// a deadline the server set interrupts the read.
 		var scratch [512]byte
 		_, err := c.Conn.Read(scratch[:])
 		return err
+	case c.f.state == stAwait && len(c.in)-c.ready >= maxEarly:
+		c.err = errEarlyData
+		c.Conn.Close() // the answer could not be sent in order anyway: the client is not waiting
+		return c.err
 	}
+	c.room()
+	n, err := c.Conn.Read(c.in[len(c.in):cap(c.in)])
+	c.in = c.in[:len(c.in)+n]
+	c.scan()
+	if c.ready > 0 {
+		return nil // hand over what is ready; a read error will show again next time
+	}
+	return err
+}
+
+// room makes space for a read of at least 4 KiB after c.in, or of what is left of maxEarly.
+func (c *guardConn) room() {
 	if c.back == nil {
 		if b, ok := c.g.bufs.Get().(*[]byte); ok {
 			c.back = *b
@@ -175,18 +211,13 @@ func (c *guardConn) fill() error {
 		c.in = c.back[:0]
 	}
 	if cap(c.in)-len(c.in) < 4096 {
-		if len(c.in)+8192 > len(c.back) {
-			c.back = make([]byte, 2*(len(c.in)+4096)) // a large head; not returned to the pool
+		if len(c.in)+8192 > len(c.back) && c.f.state != stAwait {
+			// A large head; not returned to the pool. Bytes held back after a request that
+			// may leave HTTP never grow the buffer: fill stops the connection first.
+			c.back = make([]byte, 2*(len(c.in)+4096))
 		}
 		c.in = c.back[:copy(c.back, c.in)] // copy allows the overlap
 	}
-	n, err := c.Conn.Read(c.in[len(c.in):cap(c.in)])
-	c.in = c.in[:len(c.in)+n]
-	c.scan()
-	if c.ready > 0 {
-		return nil // hand over what is ready; a read error will show again next time
-	}
-	return err
 }
 
 // scan advances over c.in[c.scanned:], extending c.ready over every byte the server may have.
@@ -197,6 +228,8 @@ func (c *guardConn) scan() {
 			if !c.scanHead() {
 				return
 			}
+		case stAwait:
+			return // held back until the proxy hijacks the connection, or for ever
 		case stPass:
 			c.scanned = len(c.in)
 			c.ready = c.scanned
@@ -252,8 +285,8 @@ func (c *guardConn) scanHead() bool {
 	c.heads++
 	c.f.afterPOST, c.f.skipped = v.post, 0 // for the next head
 	c.f.next = stHead
-	if v.pass {
-		c.f.next = stPass
+	if v.leave {
+		c.f.next = stAwait
 	}
 	c.f.state, c.f.remaining = v.body, v.length
 	if v.body == stHead {
@@ -292,6 +325,18 @@ func isPrintable(s string) bool {
 		}
 	}
 	return true
+}
+
+// hijack takes the connection of w's request over from the server, for a tunnel: after a
+// CONNECT, or once the backend has answered an upgrade with 101. A Listener connection that held
+// back what the client sent after the request hands it over from then on, unchecked: the
+// connection no longer carries HTTP.
+func hijack(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if gc, ok := conn.(*guardConn); ok && err == nil {
+		gc.hijacked.Store(true)
+	}
+	return conn, brw, err
 }
 
 // tlsListener terminates TLS itself, so that HTTP/1.1 connections can be checked like plain

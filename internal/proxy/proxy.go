@@ -208,11 +208,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// have it closed under its next request (see Drain).
 		w.Header().Set("Connection", "close")
 	}
-	if r.ProtoMajor == 1 && (r.Method == http.MethodConnect || upgradeType(r) != "") {
-		// Listener stops following the framing after such a request, expecting a tunnel; if
-		// none opens, the connection must not carry another request.
-		w.Header().Set("Connection", "close")
-	}
+	closeIfLeaving(w, r)
 	if v, ok := r.Header[framingHeader]; ok {
 		delete(r.Header, framingHeader)
 		if err := p.refusedFraming(v); err != nil {
@@ -241,6 +237,16 @@ func (p *Proxy) recordRequest(r *http.Request, w *responseRecorder, route *routi
 func (p *Proxy) logAccess(r *http.Request, w *responseRecorder, start time.Time) {
 	if p.access != nil {
 		p.access.write(r, w.status, w.written, start, p.now())
+	}
+}
+
+// closeIfLeaving makes the server close the connection after answering r when r may take the
+// connection out of HTTP (a CONNECT or an upgrade, as mayLeaveHTTP reads it). Listener's
+// connections hold back what follows such a request until the proxy hijacks the connection;
+// an answer that is not a tunnel must be the last on the connection.
+func closeIfLeaving(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 && mayLeaveHTTP(r.Method, r.Header["Connection"]) {
+		w.Header().Set("Connection", "close")
 	}
 }
 

@@ -20,13 +20,17 @@ import (
 // errUpgrade is returned when a backend's answer to an upgrade request cannot be tunnelled.
 var errUpgrade = errors.New("protocol upgrade failed")
 
-// upgradeType returns the protocol an HTTP/1.x request asks to switch to (RFC 9110 §7.8), or ""
-// when it asks for none: Upgrade only counts when Connection names it.
+// upgradeType returns the protocol an HTTP/1.1 request asks to switch to (RFC 9110 §7.8), or ""
+// when it asks for none or for more than one: Upgrade only counts when Connection names it, and
+// is ignored on HTTP/1.0. All the Upgrade fields count, not only the first. A request whose
+// Connection names upgrade but that asks for no single protocol is forwarded as a plain one; it
+// still may leave HTTP as the guard sees it (mayLeaveHTTP), so its connection is closed after
+// the answer.
 func upgradeType(r *http.Request) string {
-	if r.ProtoMajor != 1 || !hasToken(r.Header["Connection"], "upgrade") {
+	if r.ProtoMajor != 1 || r.ProtoMinor == 0 || !hasToken(r.Header["Connection"], "upgrade") {
 		return ""
 	}
-	return r.Header.Get("Upgrade")
+	return upgradeProtocol(r.Header["Upgrade"])
 }
 
 // keepUpgrade puts back the two headers that ask for an upgrade, which hop-by-hop removal took
@@ -84,7 +88,7 @@ func (p *Proxy) tunnel(w *responseRecorder, r *http.Request, res *http.Response,
 		p.fail(w, r, route, err)
 		return
 	}
-	client, brw, err := http.NewResponseController(w).Hijack()
+	client, brw, err := hijack(w)
 	if err != nil {
 		p.fail(w, r, route, fmt.Errorf("%w: %w", errUpgrade, err))
 		return
