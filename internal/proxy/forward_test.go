@@ -357,6 +357,54 @@ func TestForwardInterceptInjects(t *testing.T) {
 	checkNoCanary(t, p)
 }
 
+// TestForwardInterceptWebSocket opens a WebSocket inside an intercepted tunnel: the upgrade gets
+// the route's token and messages echo until the client closes. The tunnel used to be closed as
+// soon as the proxy took the connection over for the WebSocket.
+func TestForwardInterceptWebSocket(t *testing.T) {
+	tok := writeSecret(t, t.TempDir(), "token", canary+"-ws")
+	backend := proxytest.NewBackend(t, wsEcho)
+	ca, caPool := newCA(t)
+	routes := fmt.Sprintf(`
+		icpt: Method("CONNECT") && Host(/^a[.]test:443$/) -> <loopback>;
+		api: Host(/^a[.]test(:443)?$/) -> bearerinjector(%q) -> "http://%s";`, tok, backend.Addr())
+	p := proxytest.New(t, routes, proxytest.Options{
+		CredentialsPaths: []string{tok},
+		Forward:          proxy.ForwardOptions{Guard: proxytest.NewGuard(t, testResolver()).Guard, CA: ca},
+	})
+	conn, br, res := sendConnect(t, p.Listener.Addr().String(), "a.test:443")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("CONNECT: got %d, want 200", res.StatusCode)
+	}
+	tc := tls.Client(&bufConn{Conn: conn, r: br}, &tls.Config{ServerName: "a.test", RootCAs: caPool})
+	key := "MDEyMzQ1Njc4OWFiY2RlZg=="
+	fmt.Fprintf(tc, "GET /chat HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n\r\n", key)
+	tbr := bufio.NewReader(tc)
+	res, err := http.ReadResponse(tbr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusSwitchingProtocols || res.Header.Get("Sec-WebSocket-Accept") != wsAccept(key) {
+		t.Fatalf("got %d %v, want 101 with the accept key", res.StatusCode, res.Header)
+	}
+	if got := backend.Last(t).Header.Get("Authorization"); got != "Bearer "+canary+"-ws" {
+		t.Errorf("backend got Authorization %q, want the injected token", got)
+	}
+	for _, msg := range []string{"hello", strings.Repeat("x", 70000)} {
+		if err := wsWrite(tc, 1, []byte(msg), true); err != nil {
+			t.Fatal(err)
+		}
+		if op, echo, err := wsRead(tbr); err != nil || op != 1 || string(echo) != msg {
+			t.Fatalf("got opcode %d, %d bytes, %v; want the %d-byte message back", op, len(echo), err, len(msg))
+		}
+	}
+	wsWrite(tc, 8, nil, true)
+	if op, _, err := wsRead(tbr); err != nil || op != 8 {
+		t.Errorf("got opcode %d, %v after close, want the close frame back", op, err)
+	}
+	checkNoCanary(t, p)
+}
+
 // bufConn reads through r, which holds what was read from Conn ahead.
 type bufConn struct {
 	net.Conn

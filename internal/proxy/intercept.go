@@ -67,7 +67,7 @@ func (p *Proxy) intercept(w *responseRecorder, r *http.Request, route *routing.R
 
 // serveIntercepted serves HTTP/1.1 on conn until the client closes it, it stays idle for the
 // tunnel idle timeout, the tunnel lifetime passes or ctx is done. It returns once the request
-// being served, if any, has finished.
+// being served, if any, has finished, and the tunnel it opened, if any, has ended.
 func (p *Proxy) serveIntercepted(ctx context.Context, conn net.Conn, authority string) {
 	if p.fwd.opts.MaxLifetime > 0 {
 		var cancel context.CancelFunc
@@ -75,8 +75,16 @@ func (p *Proxy) serveIntercepted(ctx context.Context, conn net.Conn, authority s
 		defer cancel()
 	}
 	ln := newOneConnListener(conn)
+	// A request whose connection the proxy hijacks (an upgrade the backend switched) is
+	// served until its tunnel ends, after the server has let the connection go.
+	var handlers sync.WaitGroup
+	inner := p.innerHandler(authority)
 	srv := &http.Server{
-		Handler:           p.innerHandler(authority),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			handlers.Add(1)
+			defer handlers.Done()
+			inner.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: interceptHandshakeTimeout,
 		IdleTimeout:       p.fwd.opts.IdleTimeout,
 		ErrorLog:          log.New(io.Discard, "", 0),
@@ -97,6 +105,7 @@ func (p *Proxy) serveIntercepted(ctx context.Context, conn net.Conn, authority s
 		return
 	}
 	<-ln.finished
+	handlers.Wait()
 }
 
 // innerHandler serves the requests decrypted from a tunnel to authority: it refuses those meant
