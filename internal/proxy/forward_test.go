@@ -357,6 +357,31 @@ func TestForwardInterceptInjects(t *testing.T) {
 	checkNoCanary(t, p)
 }
 
+// TestForwardInterceptKeepsTLSState: requests decrypted from an intercepted tunnel count as
+// having come over TLS (X-Forwarded-Proto auto says https), although the inner server reads them
+// through the framing guard.
+func TestForwardInterceptKeepsTLSState(t *testing.T) {
+	backend := proxytest.NewBackend(t, nil)
+	ca, caPool := newCA(t)
+	routes := fmt.Sprintf(`
+		icpt: Method("CONNECT") && Host(/^a[.]test:443$/) -> <loopback>;
+		api: Host(/^a[.]test(:443)?$/) -> "http://%s";`, backend.Addr())
+	p := proxytest.New(t, routes, proxytest.Options{
+		Forward:          proxy.ForwardOptions{Guard: proxytest.NewGuard(t, testResolver()).Guard, CA: ca},
+		ForwardedHeaders: proxy.ForwardedHeaders{Proto: proxy.ForwardedAuto},
+	})
+	res, err := proxytest.ForwardClient(t, p.URL, caPool).Get("https://a.test/inner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, res); res.StatusCode != http.StatusOK {
+		t.Fatalf("got %d %q, want 200", res.StatusCode, body)
+	}
+	if got := backend.Last(t).Header.Get("X-Forwarded-Proto"); got != "https" {
+		t.Errorf("backend got X-Forwarded-Proto %q, want https", got)
+	}
+}
+
 // TestForwardInterceptWebSocket opens a WebSocket inside an intercepted tunnel: the upgrade gets
 // the route's token and messages echo until the client closes. The tunnel used to be closed as
 // soon as the proxy took the connection over for the WebSocket.

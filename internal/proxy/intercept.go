@@ -74,7 +74,9 @@ func (p *Proxy) serveIntercepted(ctx context.Context, conn net.Conn, authority s
 		ctx, cancel = context.WithTimeout(ctx, p.fwd.opts.MaxLifetime)
 		defer cancel()
 	}
-	ln := newOneConnListener(conn)
+	// The decrypted requests are checked as the listener checks its own: a request with
+	// ambiguous framing is answered 400 and ends the tunnel.
+	ln := newOneConnListener(&guardConn{Conn: conn, g: p.inner})
 	// A request whose connection the proxy hijacks (an upgrade the backend switched) is
 	// served until its tunnel ends, after the server has let the connection go.
 	var handlers sync.WaitGroup
@@ -85,6 +87,7 @@ func (p *Proxy) serveIntercepted(ctx context.Context, conn net.Conn, authority s
 			defer handlers.Done()
 			inner.ServeHTTP(w, r)
 		}),
+		ConnContext:       p.ConnContext, // r.TLS, which the server cannot see through the guard
 		ReadHeaderTimeout: interceptHandshakeTimeout,
 		IdleTimeout:       p.fwd.opts.IdleTimeout,
 		ErrorLog:          log.New(io.Discard, "", 0),
@@ -114,6 +117,11 @@ func (p *Proxy) serveIntercepted(ctx context.Context, conn net.Conn, authority s
 func (p *Proxy) innerHandler(authority string) http.Handler {
 	want := canonicalAuthority(authority)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.isRefusal(r) {
+			p.ServeHTTP(w, r) // answers the guard's stand-in for a refused head, whatever its Host
+			return
+		}
+		closeIfLeaving(w, r)
 		if r.Method == http.MethodConnect {
 			http.Error(w, "Method Not Allowed: CONNECT inside an intercepted tunnel", http.StatusMethodNotAllowed)
 			return

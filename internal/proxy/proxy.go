@@ -107,6 +107,7 @@ type Proxy struct {
 	now          func() time.Time
 	bufs         sync.Pool // *[]byte, for copying bodies
 	nonce        string    // marks the requests that Listener's connections refuse
+	inner        *guard    // checks the requests decrypted from intercepted tunnels
 	fwd          *Forwarder
 	breakers     *circuit.Registry // nil: no breakers
 	maxLoopbacks int
@@ -182,6 +183,8 @@ func New(opts Options) *Proxy {
 		p.access = newAccessLog(opts.AccessLog, opts.AccessLogJSON)
 	}
 	p.bufs.New = func() any { b := make([]byte, 32*1024); return &b }
+	// The server of an intercepted tunnel keeps Go's default MaxHeaderBytes.
+	p.inner = &guard{nonce: p.nonce, maxHead: http.DefaultMaxHeaderBytes + 8192}
 	return p
 }
 
@@ -248,6 +251,13 @@ func closeIfLeaving(w http.ResponseWriter, r *http.Request) {
 	if r.ProtoMajor == 1 && mayLeaveHTTP(r.Method, r.Header["Connection"]) {
 		w.Header().Set("Connection", "close")
 	}
+}
+
+// isRefusal reports whether r is the stand-in that a Listener connection made of a refused
+// request head.
+func (p *Proxy) isRefusal(r *http.Request) bool {
+	v, ok := r.Header[framingHeader]
+	return ok && p.refusedFraming(v) != nil
 }
 
 // refusedFraming returns the error for a stand-in request that a Listener connection made of a

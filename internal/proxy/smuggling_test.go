@@ -40,13 +40,12 @@ func TestSmugglingRefused(t *testing.T) {
 		{"content-length with inner space", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5 5\r\n\r\nhello"},
 		{"content-length in hex", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0x5\r\n\r\nhello"},
 	}
-	for _, mode := range []string{"http", "https"} {
+	for _, mode := range rigModes {
 		t.Run(mode, func(t *testing.T) {
-			backend := proxytest.NewBackend(t, nil)
-			p := proxytest.New(t, fmt.Sprintf(`* -> "http://%s"`, backend.Addr()), proxytest.Options{TLS: mode == "https"})
+			rig := newFramingRig(t, mode, nil)
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					conn := dialRaw(t, p)
+					conn := rig.dial(t)
 					io.WriteString(conn, tc.raw)
 					br := bufio.NewReader(conn)
 					res, err := http.ReadResponse(br, nil)
@@ -62,47 +61,76 @@ func TestSmugglingRefused(t *testing.T) {
 					}
 				})
 			}
-			if n := len(backend.Received()); n != 0 {
+			if n := len(rig.backend.Received()); n != 0 {
 				t.Errorf("backend received %d requests, want 0", n)
 			}
-			if n := countLines(p.Log(), "level=warning", "refused request framing"); n != len(cases) {
-				t.Errorf("got %d warnings about framing, want %d:\n%s", n, len(cases), p.Log())
+			if n := countLines(rig.p.Log(), "level=warning", "refused request framing"); n != len(cases) {
+				t.Errorf("got %d warnings about framing, want %d:\n%s", n, len(cases), rig.p.Log())
 			}
+			checkNoCanary(t, rig.p)
 		})
 	}
 }
 
 // TestSmuggledRequestAfterGoodOne pipelines a good request and a smuggling attempt on one
-// connection: the first is served, the second refused, and the request hidden in its body never
+// connection, plainly, over TLS and inside an intercepted CONNECT tunnel: the first is served
+// with the route's credential, the second refused, and the request hidden in its body never
 // reaches the backend.
 func TestSmuggledRequestAfterGoodOne(t *testing.T) {
-	backend := proxytest.NewBackend(t, nil)
-	p := proxytest.New(t, fmt.Sprintf(`* -> "http://%s"`, backend.Addr()), proxytest.Options{})
+	for _, mode := range rigModes {
+		t.Run(mode, func(t *testing.T) {
+			rig := newFramingRig(t, mode, nil)
+			conn := rig.dial(t)
+			io.WriteString(conn, "GET /first HTTP/1.1\r\nHost: a.test\r\n\r\n"+
+				"POST /second HTTP/1.1\r\nHost: a.test\r\nContent-Length: 49\r\nTransfer-Encoding: chunked\r\n\r\n"+
+				"0\r\n\r\nGET /hidden HTTP/1.1\r\nHost: a.test\r\n\r\n")
+			br := bufio.NewReader(conn)
+			for _, want := range []int{http.StatusOK, http.StatusBadRequest} {
+				res, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("reading the answer: %v", err)
+				}
+				io.Copy(io.Discard, res.Body)
+				if res.StatusCode != want {
+					t.Errorf("got %d, want %d", res.StatusCode, want)
+				}
+			}
+			if _, err := br.ReadByte(); err != io.EOF {
+				t.Errorf("got %v after the refusal, want EOF", err)
+			}
+			rig.wantReceived(t, "/first")
+			if !strings.Contains(rig.p.Log(), `"POST /second HTTP/1.1" 400`) {
+				t.Errorf("the access log does not show the refused request line:\n%s", rig.p.Log())
+			}
+		})
+	}
+}
 
-	conn := dialRaw(t, p)
-	io.WriteString(conn, "GET /first HTTP/1.1\r\nHost: h\r\n\r\n"+
-		"POST /second HTTP/1.1\r\nHost: h\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n"+
-		"0\r\n\r\nGET /hidden HTTP/1.1\r\nHost: h\r\n\r\n")
-	br := bufio.NewReader(conn)
-	for _, want := range []int{http.StatusOK, http.StatusBadRequest} {
-		res, err := http.ReadResponse(br, nil)
-		if err != nil {
-			t.Fatalf("reading the answer: %v", err)
-		}
-		io.Copy(io.Discard, res.Body)
-		if res.StatusCode != want {
-			t.Errorf("got %d, want %d", res.StatusCode, want)
-		}
-	}
-	if _, err := br.ReadByte(); err != io.EOF {
-		t.Errorf("got %v after the refusal, want EOF", err)
-	}
-	got := backend.Received()
-	if len(got) != 1 || got[0].RequestURI != "/first" {
-		t.Errorf("backend received %d requests (%v), want only /first", len(got), got)
-	}
-	if !strings.Contains(p.Log(), `"POST /second HTTP/1.1" 400`) {
-		t.Errorf("the access log does not show the refused request line:\n%s", p.Log())
+// TestObsFoldAfterGoodOne: an obs-fold request pipelined after a good one is refused, inside an
+// intercepted tunnel as elsewhere.
+func TestObsFoldAfterGoodOne(t *testing.T) {
+	for _, mode := range rigModes {
+		t.Run(mode, func(t *testing.T) {
+			rig := newFramingRig(t, mode, nil)
+			conn := rig.dial(t)
+			io.WriteString(conn, "GET /first HTTP/1.1\r\nHost: a.test\r\n\r\n"+
+				"GET /folded HTTP/1.1\r\nHost: a.test\r\nX-A: 1\r\n 2\r\n\r\n")
+			br := bufio.NewReader(conn)
+			for _, want := range []int{http.StatusOK, http.StatusBadRequest} {
+				res, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("reading the answer: %v", err)
+				}
+				io.Copy(io.Discard, res.Body)
+				if res.StatusCode != want {
+					t.Errorf("got %d, want %d", res.StatusCode, want)
+				}
+			}
+			if _, err := br.ReadByte(); err != io.EOF {
+				t.Errorf("got %v after the refusal, want EOF", err)
+			}
+			rig.wantReceived(t, "/first")
+		})
 	}
 }
 

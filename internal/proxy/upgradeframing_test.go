@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -10,16 +11,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/proxytest"
 )
 
-// rigModes are the ways a client's HTTP/1.1 requests reach the proxy: a plain connection and
-// the proxy's own TLS.
-var rigModes = []string{"http", "https"}
+// rigModes are the ways a client's HTTP/1.1 requests reach the proxy: a plain connection, the
+// proxy's own TLS, and a CONNECT tunnel that the proxy intercepts.
+var rigModes = []string{"http", "https", "intercepted"}
 
 // framingRig is a proxy whose route injects a bearer token, a backend that records every request
 // that reaches it, and a way to open connections that carry HTTP/1.1 requests to the proxy.
-// Requests should name Host a.test.
+// Requests should name Host a.test, the intercepted tunnel's destination.
 type framingRig struct {
 	p       *proxytest.Proxy
 	backend *proxytest.Backend
@@ -32,12 +34,32 @@ func newFramingRig(t *testing.T, mode string, answer http.HandlerFunc) *framingR
 	t.Helper()
 	tok := writeSecret(t, t.TempDir(), "token", canary+"-framing")
 	backend := proxytest.NewBackend(t, answer)
-	routes := fmt.Sprintf(`api: * -> bearerinjector(%q) -> "http://%s";`, tok, backend.Addr())
-	p := proxytest.New(t, routes, proxytest.Options{TLS: mode == "https", CredentialsPaths: []string{tok}})
+	ca, caPool := newCA(t)
+	routes := fmt.Sprintf(`
+		icpt: Method("CONNECT") && Host(/^a[.]test:443$/) -> <loopback>;
+		api: * -> bearerinjector(%q) -> "http://%s";`, tok, backend.Addr())
+	p := proxytest.New(t, routes, proxytest.Options{
+		TLS:              mode == "https",
+		CredentialsPaths: []string{tok},
+		Forward:          proxy.ForwardOptions{Guard: proxytest.NewGuard(t, testResolver()).Guard, CA: ca},
+	})
 	rig := &framingRig{p: p, backend: backend}
 	switch mode {
 	case "http", "https":
 		rig.dial = func(t *testing.T) net.Conn { return dialRaw(t, p) }
+	case "intercepted":
+		rig.dial = func(t *testing.T) net.Conn {
+			t.Helper()
+			conn, br, res := sendConnect(t, p.Listener.Addr().String(), "a.test:443")
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("CONNECT: got %d, want 200", res.StatusCode)
+			}
+			tc := tls.Client(&bufConn{Conn: conn, r: br}, &tls.Config{ServerName: "a.test", RootCAs: caPool})
+			if err := tc.Handshake(); err != nil {
+				t.Fatalf("TLS handshake in the tunnel: %v", err)
+			}
+			return tc
+		}
 	default:
 		t.Fatalf("unknown mode %q", mode)
 	}
