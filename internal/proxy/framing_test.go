@@ -119,7 +119,7 @@ func TestGuardConnStream(t *testing.T) {
 	for _, tc := range tests {
 		for _, chunk := range []int{1, 7, len(tc.in)} {
 			t.Run(fmt.Sprintf("%s/reads of %d", tc.name, chunk), func(t *testing.T) {
-				c := &guardConn{Conn: &scriptConn{data: []byte(tc.in), chunk: chunk}, g: &guard{nonce: nonce, maxHead: 1 << 20}}
+				c := &guardConn{Conn: &scriptConn{data: []byte(tc.in), chunk: chunk}, g: newGuard(nonce, 1<<20)}
 				var got bytes.Buffer
 				buf := make([]byte, 3)
 				var err error
@@ -174,12 +174,12 @@ func TestUpgradeProtocol(t *testing.T) {
 func TestGuardConnHijack(t *testing.T) {
 	const head = "GET / HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
 	const early = "GET /x HTTP/1.1\r\nX: 1\r\n 2\r\n\r\n"
-	c := &guardConn{Conn: &scriptConn{data: []byte(head + early), chunk: 5}, g: &guard{nonce: "N", maxHead: 4096}}
+	c := &guardConn{Conn: &scriptConn{data: []byte(head + early), chunk: 5}, g: newGuard("N", 4096)}
 	got, err := readAll(c)
 	if got != head || err != io.EOF {
 		t.Fatalf("before the hijack the server read %q, %v; want the head and EOF", got, err)
 	}
-	c = &guardConn{Conn: &scriptConn{data: []byte(head + early), chunk: 5}, g: &guard{nonce: "N", maxHead: 4096}}
+	c = &guardConn{Conn: &scriptConn{data: []byte(head + early), chunk: 5}, g: newGuard("N", 4096)}
 	buf := make([]byte, len(head))
 	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != head {
 		t.Fatalf("got %q, %v; want the head", buf, err)
@@ -190,7 +190,7 @@ func TestGuardConnHijack(t *testing.T) {
 	}
 
 	flood := strings.Repeat("x", maxEarly+1)
-	c = &guardConn{Conn: &scriptConn{data: []byte(head + flood), chunk: 1000}, g: &guard{nonce: "N", maxHead: 4096}}
+	c = &guardConn{Conn: &scriptConn{data: []byte(head + flood), chunk: 1000}, g: newGuard("N", 4096)}
 	if got, err := readAll(c); got != head || !errors.Is(err, errEarlyData) {
 		t.Errorf("with %d bytes before the answer the server read %q, %v; want the head and %v", len(flood), got, err, errEarlyData)
 	}
@@ -279,7 +279,7 @@ func FuzzGuardConn(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte, chunk int) {
 		chunk = max(1, chunk%64)
-		c := &guardConn{Conn: &scriptConn{data: data, chunk: chunk}, g: &guard{nonce: "N", maxHead: 4096}}
+		c := &guardConn{Conn: &scriptConn{data: data, chunk: chunk}, g: newGuard("N", 4096)}
 		var got bytes.Buffer
 		buf := make([]byte, 5)
 		for range 10 * (len(data) + 10) {

@@ -39,7 +39,7 @@ func (p *Proxy) Listener(ln net.Listener, opts ListenerOptions) net.Listener {
 	}
 	// Go's server reads at most MaxHeaderBytes+4096 for a head, plus what its 4 KiB buffer
 	// read ahead: a head larger than that is one it would refuse too.
-	g := &guard{nonce: p.nonce, maxHead: maxHead + 8192}
+	g := newGuard(p.nonce, maxHead+8192)
 	if opts.TLS == nil {
 		return &guardListener{Listener: ln, g: g}
 	}
@@ -85,10 +85,12 @@ func (p *Proxy) ConnContext(ctx context.Context, c net.Conn) context.Context {
 type guard struct {
 	nonce   string
 	maxHead int
-	bufs    sync.Pool // *[]byte of readBuffer bytes, lent to connections while they hold data
+	bufs    sync.Pool   // *[]byte of readBuffer bytes, lent to connections while they hold data
+	budget  *headBudget // for the buffers of heads larger than readBuffer
 }
 
-// readBuffer is the size of a connection's read buffer, and of its reads from the network.
+// readBuffer is the size of a connection's read buffer, and of its reads from the network. A
+// head that fits in it costs no more; a larger one is paid for from the head budget.
 const readBuffer = 16 << 10
 
 // maxEarly bounds what a client may send after a request that may leave HTTP before it has the
@@ -100,6 +102,39 @@ const maxEarly = readBuffer
 // errEarlyData stops a connection that sent more than maxEarly bytes after a request that may
 // leave HTTP before it was answered.
 var errEarlyData = errors.New("too much data before the answer to an upgrade or CONNECT")
+
+// newGuard returns the guard of a listener whose heads may be maxHead bytes long.
+func newGuard(nonce string, maxHead int) *guard {
+	g := &guard{nonce: nonce, maxHead: maxHead, budget: &headBudget{}}
+	g.budget.left.Store(int64(budgetHeads) * int64(maxHead))
+	return g
+}
+
+// headBudget is the memory that request heads larger than readBuffer may hold in the buffers of
+// one guard's connections, all together. Go's server parses a head only once the guard hands it
+// over complete, so a slow client's unfinished head is held by the guard alone: without a bound,
+// many slow clients sending large heads could hold maxHead bytes each. It is safe for concurrent
+// use.
+type headBudget struct {
+	left atomic.Int64
+}
+
+// budgetHeads is a guard's head budget in heads of the largest size: 64 MiB with Go's default
+// MaxHeaderBytes, enough for thousands of heads of a few tens of KiB at once.
+const budgetHeads = 64
+
+// take takes n bytes from the budget; it reports false, and takes nothing, if fewer are left.
+// n may be negative, giving bytes back.
+func (b *headBudget) take(n int) bool {
+	if b.left.Add(-int64(n)) >= 0 || n <= 0 {
+		return true
+	}
+	b.left.Add(int64(n))
+	return false
+}
+
+// give gives n bytes back.
+func (b *headBudget) give(n int) { b.left.Add(int64(n)) }
 
 // guardListener checks the plain connections it accepts.
 type guardListener struct {
@@ -132,6 +167,10 @@ type guardConn struct {
 	heads    int    // request heads checked and handed over
 	err      error  // once set, every Read returns it
 	hijacked atomic.Bool
+
+	mu       sync.Mutex // guards reserved and closed, which Close changes from any goroutine
+	reserved int        // bytes of back taken from the head budget
+	closed   bool
 }
 
 func (c *guardConn) Read(p []byte) (int, error) {
@@ -154,8 +193,11 @@ func (c *guardConn) Read(p []byte) (int, error) {
 	c.in = c.in[n:]
 	c.ready -= n
 	c.scanned -= n
-	if len(c.in) == 0 && (c.f.state == stHead || c.f.state == stAwait || c.f.state == stPass) {
-		c.release() // between requests: an idle keep-alive connection holds no buffer
+	if len(c.in) == 0 && (c.f.state == stHead || c.f.state == stAwait || c.f.state == stPass || len(c.back) != readBuffer) {
+		// Between requests an idle keep-alive connection holds no buffer; a large head's
+		// buffer goes back to the budget once the server has read the head and what came
+		// with it.
+		c.release()
 	}
 	return n, nil
 }
@@ -163,8 +205,28 @@ func (c *guardConn) Read(p []byte) (int, error) {
 func (c *guardConn) release() {
 	if b := c.back; b != nil && cap(b) == readBuffer {
 		c.g.bufs.Put(&b)
+	} else if b != nil {
+		c.giveBack()
 	}
 	c.back, c.in, c.ready, c.scanned = nil, nil, 0, 0
+}
+
+// giveBack returns what the connection's buffer took from the head budget.
+func (c *guardConn) giveBack() {
+	c.mu.Lock()
+	c.g.budget.give(c.reserved)
+	c.reserved = 0
+	c.mu.Unlock()
+}
+
+// Close closes the connection and gives back what its buffer took from the head budget; the
+// buffer itself is left to the garbage collector, since a Read may still be using it.
+func (c *guardConn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.giveBack()
+	return c.Conn.Close()
 }
 
 // CloseWrite lets Go's server half-close the connection before closing it, so that a client
@@ -190,7 +252,10 @@ func (c *guardConn) fill() error {
 		c.Conn.Close() // the answer could not be sent in order anyway: the client is not waiting
 		return c.err
 	}
-	c.room()
+	if !c.room() {
+		c.reject(headVerdict{reject: "request header too large for the shared head budget", status: http.StatusRequestHeaderFieldsTooLarge})
+		return nil
+	}
 	n, err := c.Conn.Read(c.in[len(c.in):cap(c.in)])
 	c.in = c.in[:len(c.in)+n]
 	c.scan()
@@ -200,8 +265,11 @@ func (c *guardConn) fill() error {
 	return err
 }
 
-// room makes space for a read of at least 4 KiB after c.in, or of what is left of maxEarly.
-func (c *guardConn) room() {
+// room makes space for a read of at least 4 KiB after c.in. A connection starts with a pooled
+// buffer of readBuffer bytes; a head that outgrows it takes its larger buffer from the head
+// budget that all connections of the listener share, so that slow clients sending large heads
+// together hold a bounded amount of memory. It reports false when the budget cannot pay.
+func (c *guardConn) room() bool {
 	if c.back == nil {
 		if b, ok := c.g.bufs.Get().(*[]byte); ok {
 			c.back = *b
@@ -210,14 +278,41 @@ func (c *guardConn) room() {
 		}
 		c.in = c.back[:0]
 	}
-	if cap(c.in)-len(c.in) < 4096 {
-		if len(c.in)+8192 > len(c.back) && c.f.state != stAwait {
-			// A large head; not returned to the pool. Bytes held back after a request that
-			// may leave HTTP never grow the buffer: fill stops the connection first.
-			c.back = make([]byte, 2*(len(c.in)+4096))
-		}
-		c.in = c.back[:copy(c.back, c.in)] // copy allows the overlap
+	if cap(c.in)-len(c.in) >= 4096 {
+		return true
 	}
+	if len(c.in)+4096 <= len(c.back) || c.f.state == stAwait {
+		// Bytes held back after a request that may leave HTTP never grow the buffer: fill
+		// stops the connection before they fill it.
+		c.in = c.back[:copy(c.back, c.in)] // copy allows the overlap
+		return true
+	}
+	// Only a head grows the buffer (bodies are handed over as they come), and a head larger
+	// than maxHead is refused before it needs more than this.
+	size := min(max(2*len(c.back), len(c.in)+4096), c.g.maxHead+4096)
+	if !c.reserve(size) {
+		return false
+	}
+	back := make([]byte, size)
+	c.in = back[:copy(back, c.in)]
+	if cap(c.back) == readBuffer {
+		b := c.back
+		c.g.bufs.Put(&b)
+	}
+	c.back = back
+	return true
+}
+
+// reserve takes size bytes from the head budget for the connection's buffer, in place of what
+// its current buffer took.
+func (c *guardConn) reserve(size int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || !c.g.budget.take(size-c.reserved) {
+		return false
+	}
+	c.reserved = size
+	return true
 }
 
 // scan advances over c.in[c.scanned:], extending c.ready over every byte the server may have.

@@ -184,7 +184,7 @@ func New(opts Options) *Proxy {
 	}
 	p.bufs.New = func() any { b := make([]byte, 32*1024); return &b }
 	// The server of an intercepted tunnel keeps Go's default MaxHeaderBytes.
-	p.inner = &guard{nonce: p.nonce, maxHead: http.DefaultMaxHeaderBytes + 8192}
+	p.inner = newGuard(p.nonce, http.DefaultMaxHeaderBytes+8192)
 	return p
 }
 
