@@ -151,10 +151,10 @@ func (f *framer) endLine() error {
 	return nil
 }
 
-// parseChunkSize reads the hexadecimal chunk size as Go's chunked reader does: trailing
-// whitespace and any extension after ';' are dropped, and at most 16 digits are allowed.
+// parseChunkSize reads the hexadecimal chunk size: 1 to 16 digits (Go's limit), then the end of
+// the line or an extension after ';', which is dropped. Whitespace after the digits is refused:
+// RFC 9112 §7.1 allows none without an extension, and Go refuses it before ';'.
 func parseChunkSize(line []byte) (uint64, bool) {
-	line = bytes.TrimRight(line, " \t")
 	line, _, _ = bytes.Cut(line, []byte(";"))
 	if len(line) == 0 || len(line) > 16 {
 		return 0, false
