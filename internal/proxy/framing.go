@@ -134,8 +134,8 @@ func (f *framer) endLine() error {
 		switch {
 		case len(line) == 0:
 			f.state = f.next
-		case f.trailer > maxTrailer, line[0] == ' ', line[0] == '\t':
-			return errBodyFraming
+		case f.trailer > maxTrailer, !isFieldLine(line):
+			return errBodyFraming // obs-fold included
 		}
 		return nil
 	}
@@ -149,6 +149,14 @@ func (f *framer) endLine() error {
 	}
 	f.state, f.remaining = stChunkData, size
 	return nil
+}
+
+// isFieldLine reports whether a trailer line starts with a field name and a colon. Go's server
+// checks the names of the fields in a head but not in a trailer, where it takes "X Y: 1" as a
+// field named "X Y".
+func isFieldLine(line []byte) bool {
+	name, _, ok := bytes.Cut(line, []byte(":"))
+	return ok && isToken(string(name))
 }
 
 // parseChunkSize reads the hexadecimal chunk size: 1 to 16 digits (Go's limit), then the end of
