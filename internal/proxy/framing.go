@@ -210,9 +210,10 @@ func checkHead(head []byte) headVerdict {
 	}
 	v.line = lines[0]
 	method, rest, ok1 := strings.Cut(lines[0], " ")
-	_, proto, ok2 := strings.Cut(rest, " ")
+	target, proto, ok2 := strings.Cut(rest, " ")
 	minor, okProto := http1Minor(proto)
-	if !ok1 || !ok2 || !okProto || !isToken(method) {
+	// Go takes an empty target after CONNECT for an empty authority.
+	if !ok1 || !ok2 || !okProto || !isToken(method) || target == "" {
 		return v.refuse("malformed request line")
 	}
 	var lengths, encodings, connection []string

@@ -54,6 +54,7 @@ func TestCheckHead(t *testing.T) {
 		{"huge content-length", "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", "malformed content-length", 0, 0, false},
 		{"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\n", "malformed request line", 0, 0, false},
 		{"no version", "GET /\r\n\r\n", "malformed request line", 0, 0, false},
+		{"empty target", "CONNECT  HTTP/1.1\r\n\r\n", "malformed request line", 0, 0, false},
 		{"empty request line", "\r\nHost: a\r\n\r\n", "malformed request line", 0, 0, false},
 	}
 	for _, tc := range tests {
