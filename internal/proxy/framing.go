@@ -151,6 +151,19 @@ func (f *framer) endLine() error {
 	return nil
 }
 
+// crlfOnly reports whether every CR in b starts a CRLF and every LF ends one.
+func crlfOnly(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case c == '\r' && (i+1 == len(b) || b[i+1] != '\n'):
+			return false
+		case c == '\n' && (i == 0 || b[i-1] != '\r'):
+			return false
+		}
+	}
+	return true
+}
+
 // isFieldLine reports whether a trailer line starts with a field name and a colon. Go's server
 // checks the names of the fields in a head but not in a trailer, where it takes "X Y: 1" as a
 // field named "X Y".
@@ -172,7 +185,8 @@ func parseChunkSize(line []byte) (uint64, bool) {
 }
 
 // headEnd returns the index just past the empty line that ends the head starting at b[0], or -1
-// when the head is not complete yet. Lines end in LF or CRLF, as Go's parser allows.
+// when the head is not complete yet. Lines end in LF or CRLF, as Go's parser allows, so that the
+// head ends where Go would end it; checkHead then refuses a lone LF.
 func headEnd(b []byte, from int) int {
 	for i := max(from, 0); i < len(b); i++ {
 		if b[i] != '\n' {
@@ -209,6 +223,11 @@ func checkHead(head []byte) headVerdict {
 		lines[i] = strings.TrimSuffix(lines[i], "\r")
 	}
 	v.line = lines[0]
+	if !crlfOnly(head) {
+		// RFC 9112 §2.2 lets a recipient take a lone LF for a line end, as Go does; one that
+		// does not reads different fields.
+		return v.refuse("bare CR or LF")
+	}
 	method, rest, ok1 := strings.Cut(lines[0], " ")
 	target, proto, ok2 := strings.Cut(rest, " ")
 	minor, okProto := http1Minor(proto)

@@ -23,7 +23,7 @@ func TestCheckHead(t *testing.T) {
 		wantLeave  bool
 	}{
 		{"plain GET", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", "", stHead, 0, false},
-		{"bare LF lines", "GET / HTTP/1.1\nHost: a\n\n", "", stHead, 0, false},
+
 		{"content-length", "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", "", stLength, 5, false},
 		{"content-length with spaces", "POST / HTTP/1.1\r\nContent-Length:  5 \t\r\n\r\n", "", stLength, 5, false},
 		{"content-length zero", "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", "", stHead, 0, false},
@@ -54,6 +54,9 @@ func TestCheckHead(t *testing.T) {
 		{"huge content-length", "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", "malformed content-length", 0, 0, false},
 		{"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\n", "malformed request line", 0, 0, false},
 		{"no version", "GET /\r\n\r\n", "malformed request line", 0, 0, false},
+		{"bare LF lines", "GET / HTTP/1.1\nHost: a\n\n", "bare CR or LF", 0, 0, false},
+		{"a bare LF line", "GET / HTTP/1.1\r\nX: a\nContent-Length: 5\r\n\r\n", "bare CR or LF", 0, 0, false},
+		{"bare CR ending a value", "GET / HTTP/1.1\r\nX: a\r\r\n\r\n", "bare CR or LF", 0, 0, false},
 		{"empty target", "CONNECT  HTTP/1.1\r\n\r\n", "malformed request line", 0, 0, false},
 		{"empty request line", "\r\nHost: a\r\n\r\n", "malformed request line", 0, 0, false},
 	}
