@@ -27,9 +27,11 @@ bench: ## Go benchmarks of the hot path, then the load test
 loadtest: ## skipper vs nginx vs the backend under wrk (ROUNDS, DURATION, CONNS)
 	./scripts/bench/loadtest.sh
 
-fuzz: ## fuzz the route parser and the backend request writer, $(FUZZTIME) each
+fuzz: ## fuzz the route parser, the backend request writer and client connections, $(FUZZTIME) each
 	go test ./routing -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	go test ./internal/h1 -run='^$$' -fuzz=FuzzWriteRequest -fuzztime=$(FUZZTIME)
+	go test ./internal/proxy -run='^$$' -fuzz=FuzzConnection -fuzztime=$(FUZZTIME)
+	go test ./internal/proxy -run='^$$' -fuzz=FuzzGuardConn -fuzztime=$(FUZZTIME)
 
 demo: build ## run skipper on the bearer-injection demo (README's quick start)
 	./scripts/demo.sh
