@@ -335,8 +335,8 @@ func goRequests(b []byte) int {
 			return n
 		}
 		n++
-		if req.Method == http.MethodConnect || hasToken(req.Header["Connection"], "upgrade") && req.Header.Get("Upgrade") != "" {
-			return n
+		if mayLeaveHTTP(req.Method, req.Header["Connection"]) {
+			return n // the guard holds back what follows until a hijack
 		}
 		lastPOST = req.Method == http.MethodPost
 	}

@@ -425,7 +425,8 @@ func isPrintable(s string) bool {
 // hijack takes the connection of w's request over from the server, for a tunnel: after a
 // CONNECT, or once the backend has answered an upgrade with 101. A Listener connection that held
 // back what the client sent after the request hands it over from then on, unchecked: the
-// connection no longer carries HTTP.
+// connection no longer carries HTTP. Every hijack in the proxy goes through here; a connection
+// hijacked otherwise never hands over what the client sent after such a request.
 func hijack(w http.ResponseWriter) (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if gc, ok := conn.(*guardConn); ok && err == nil {
