@@ -2,6 +2,7 @@ package h1
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,18 @@ func newConn(nc net.Conn, addr string) *conn {
 // cancelled request stops the exchange from another goroutine.
 func (c *conn) interrupt() {
 	_ = c.nc.SetDeadline(time.Unix(1, 0)) // fails only on a closed conn, which is stopped anyway
+}
+
+// setReadDeadline sets c's read deadline for an exchange under ctx; it is the only place that
+// moves a deadline of c other than interrupt. An interrupt that landed just before would be
+// overwritten and the exchange would wait out d (issue 11, finding 3), so ctx is looked at after
+// the deadline is set, and a cancellation seen there interrupts again. One that is not seen yet
+// starts its interrupt after this look, which then lands after d.
+func (c *conn) setReadDeadline(ctx context.Context, d time.Time) {
+	_ = c.nc.SetReadDeadline(d) // fails only on a closed conn, which the next read reports
+	if ctx.Err() != nil {
+		c.interrupt()
+	}
 }
 
 func (c *conn) close() {

@@ -129,7 +129,7 @@ func (t *Transport) exchange(ctx context.Context, c *conn, r *http.Request) (*ht
 		return nil, &writeError{err: err}
 	}
 	if t.headerTimeout > 0 {
-		_ = c.nc.SetReadDeadline(time.Now().Add(t.headerTimeout)) // fails only on a closed conn, which the read reports
+		c.setReadDeadline(ctx, time.Now().Add(t.headerTimeout))
 	}
 	// Wait for the first byte apart: net/http reports a connection closed before it and one
 	// closed mid-head alike (io.ErrUnexpectedEOF), and only the first is safe to retry.
@@ -143,9 +143,8 @@ func (t *Transport) exchange(ctx context.Context, c *conn, r *http.Request) (*ht
 		return nil, err
 	}
 	if t.headerTimeout > 0 {
-		_ = c.nc.SetReadDeadline(time.Time{})
+		c.setReadDeadline(ctx, time.Time{})
 		if ctx.Err() != nil {
-			// The interruption may have landed before the deadline was cleared; honour it.
 			stop()
 			return nil, ctx.Err()
 		}
