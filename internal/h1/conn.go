@@ -28,10 +28,13 @@ type conn struct {
 	bw        *bufio.Writer
 	addr      string
 	idleSince time.Time // when it was last put in the pool
+	probe     probe     // tells whether the backend left it alone while it was idle
 }
 
 func newConn(nc net.Conn, addr string) *conn {
-	return &conn{nc: nc, br: bufio.NewReaderSize(nc, bufSize), bw: bufio.NewWriterSize(nc, bufSize), addr: addr}
+	c := &conn{nc: nc, br: bufio.NewReaderSize(nc, bufSize), bw: bufio.NewWriterSize(nc, bufSize), addr: addr}
+	c.probe.init(nc)
+	return c
 }
 
 // interrupt makes every blocked and future read and write on c fail at once. It is how a
@@ -92,6 +95,7 @@ func (b *body) release(complete bool) {
 	cancelled := !b.stop()
 	// Bytes beyond the response were never asked for: the connection is out of step.
 	if complete && b.reuse && !cancelled && b.c.br.Buffered() == 0 {
+		b.c.idleSince = time.Now()
 		b.t.putIdle(b.c)
 		return
 	}

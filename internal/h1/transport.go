@@ -87,10 +87,13 @@ func Handles(r *http.Request) bool {
 // ErrUnsupported is returned for a request that Handles does not accept.
 var ErrUnsupported = errors.New("h1: request needs net/http's transport")
 
-// RoundTrip sends r and returns the backend's response, whose Body the caller must close. When a
-// pooled connection turns out to have been closed by the backend, the request is sent again on
-// another connection if nothing of it can have been acted on: it was not fully written, or its
-// method is idempotent and no byte of an answer came back (as net/http decides).
+// RoundTrip sends r and returns the backend's response, whose Body the caller must close.
+//
+// A pooled connection is looked at before it is used, and one the backend closed, half-closed or
+// wrote to while it was idle is dropped, as net/http's background read would have dropped it.
+// When one is closed in the moment between that look and the request, the request is sent again
+// on another connection if nothing of it can have been acted on: it was not fully written, or
+// its method is idempotent and no byte of an answer came back (net/http's rule).
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if !Handles(r) {
 		return nil, ErrUnsupported
@@ -98,7 +101,7 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	addr := hostPort(r.URL.Host)
 	ctx := r.Context()
 	for {
-		c, reused, err := t.conn(ctx, addr)
+		c, reused, err := t.conn(ctx, addr, r)
 		if err != nil {
 			return nil, err
 		}
@@ -218,10 +221,20 @@ func hostPort(host string) string {
 	return net.JoinHostPort(host, "80")
 }
 
-// conn returns an idle connection to addr, or a new one. reused reports which.
-func (t *Transport) conn(ctx context.Context, addr string) (c *conn, reused bool, err error) {
-	if c := t.takeIdle(addr); c != nil {
-		return c, true, nil
+// conn returns an idle connection to addr that is fit to carry r, or a new one. reused reports
+// which. An idle connection is fit when its probe finds it as it was left; one that cannot be
+// probed is fit only for an idempotent request, which the retry rule covers.
+func (t *Transport) conn(ctx context.Context, addr string, r *http.Request) (c *conn, reused bool, err error) {
+	for c := t.takeIdle(addr); c != nil; c = t.takeIdle(addr) {
+		ok, known := c.probe.usable()
+		if ok || (!known && idempotent(r)) {
+			return c, true, nil
+		}
+		if !known {
+			t.putIdle(c) // for the next idempotent request
+			break
+		}
+		c.close()
 	}
 	nc, err := t.dial(ctx, "tcp", addr)
 	if err != nil {
@@ -259,7 +272,6 @@ func (t *Transport) takeIdle(addr string) *conn {
 
 // putIdle keeps c for the next request to its address, or closes it when the pool is full.
 func (t *Transport) putIdle(c *conn) {
-	c.idleSince = time.Now()
 	t.mu.Lock()
 	if len(t.idle[c.addr]) >= t.maxPerHost || (t.maxIdle > 0 && t.nidle >= t.maxIdle) {
 		t.mu.Unlock()
