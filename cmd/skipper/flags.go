@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/skipper-egress/skipper/internal/h1"
 	"github.com/skipper-egress/skipper/internal/logging"
 	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/routesrc"
@@ -65,6 +66,7 @@ type Config struct {
 	ResponseHeaderTimeoutBackend time.Duration
 	TLSTimeoutBackend            time.Duration
 	ExpectContinueTimeoutBackend time.Duration
+	MaxResponseHeaderBytes       int64
 	MaxIdleConnsBackend          int
 	IdleConnsNum                 int
 	CloseIdleConnsPeriod         time.Duration
@@ -160,6 +162,8 @@ func addBackendFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.DurationVar(&cfg.TLSTimeoutBackend, "tls-timeout-backend", time.Minute, "limit on the TLS handshake with a backend")
 	fs.DurationVar(&cfg.ExpectContinueTimeoutBackend, "expect-continue-timeout-backend", time.Second,
 		"how long a request with \"Expect: 100-continue\" waits for the backend's go-ahead before sending its body")
+	fs.Int64Var(&cfg.MaxResponseHeaderBytes, "max-response-header-bytes", h1.DefaultMaxResponseHeaderBytes,
+		"largest backend response head, interim responses included; a backend sending more gets its client a 502")
 	fs.IntVar(&cfg.MaxIdleConnsBackend, "max-idle-connection-backend", 0, "idle connections kept to all backends together; 0 for no limit")
 	fs.IntVar(&cfg.IdleConnsNum, "idle-conns-num", 64, "idle connections kept to each backend")
 	fs.Var(newSeconds(&cfg.CloseIdleConnsPeriod, 20*time.Second), "close-idle-conns-period",
@@ -252,6 +256,9 @@ func (c Config) validateServer() []error {
 	errs = append(errs, ferrs...)
 	if c.IdleConnsNum <= 0 {
 		errs = append(errs, fmt.Errorf("-idle-conns-num must be positive, got %d", c.IdleConnsNum))
+	}
+	if c.MaxResponseHeaderBytes <= 0 {
+		errs = append(errs, fmt.Errorf("-max-response-header-bytes must be positive, got %d", c.MaxResponseHeaderBytes))
 	}
 	if c.MaxIdleConnsBackend < 0 {
 		errs = append(errs, fmt.Errorf("-max-idle-connection-backend must not be negative, got %d", c.MaxIdleConnsBackend))

@@ -41,6 +41,8 @@ func transportOptions(cfg Config) (proxy.TransportOptions, error) {
 		MaxIdleConns:          cfg.MaxIdleConnsBackend,
 		CloseIdleConnsPeriod:  cfg.CloseIdleConnsPeriod,
 		RootCAs:               roots,
+
+		MaxResponseHeaderBytes: cfg.MaxResponseHeaderBytes,
 	}, nil
 }
 

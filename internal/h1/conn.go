@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -24,6 +25,7 @@ const bufSize = 4 << 10
 // conn is one keep-alive connection to a backend.
 type conn struct {
 	nc        net.Conn
+	head      headReader // what br reads from: nc, within the head limit while a head is read
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	addr      string
@@ -32,9 +34,34 @@ type conn struct {
 }
 
 func newConn(nc net.Conn, addr string) *conn {
-	c := &conn{nc: nc, br: bufio.NewReaderSize(nc, bufSize), bw: bufio.NewWriterSize(nc, bufSize), addr: addr}
+	c := &conn{nc: nc, head: headReader{nc: nc, n: math.MaxInt64}, bw: bufio.NewWriterSize(nc, bufSize), addr: addr}
+	c.br = bufio.NewReaderSize(&c.head, bufSize)
 	c.probe.init(nc)
 	return c
+}
+
+// headReader reads from nc at most n more bytes, as net/http's persistConn.Read does: n is the
+// head limit while a response head is read and unlimited for the body. Bytes the buffer reads
+// ahead count against it too, so no head needing more than the limit is ever read.
+type headReader struct {
+	nc net.Conn
+	n  int64
+}
+
+// errHeadLimit is what headReader returns once the limit is used up; the exchange reports
+// ErrResponseHeaderTooLarge instead.
+var errHeadLimit = errors.New("h1: response head limit exhausted")
+
+func (r *headReader) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, errHeadLimit
+	}
+	if int64(len(p)) > r.n {
+		p = p[:r.n]
+	}
+	n, err := r.nc.Read(p)
+	r.n -= int64(n)
+	return n, err
 }
 
 // interrupt makes every blocked and future read and write on c fail at once. It is how a

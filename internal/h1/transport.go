@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -36,7 +37,18 @@ type Options struct {
 	MaxIdleConnsPerHost int
 	// MaxIdleConns caps the idle connections kept in all. Zero means no limit.
 	MaxIdleConns int
+	// MaxResponseHeaderBytes caps the bytes read for a response head, interim (1xx) responses
+	// included; a longer one fails with ErrResponseHeaderTooLarge. Default 10 MiB, as net/http's
+	// Transport.
+	MaxResponseHeaderBytes int64
 }
+
+// DefaultMaxResponseHeaderBytes is the head limit when Options names none: net/http's.
+const DefaultMaxResponseHeaderBytes = 10 << 20
+
+// ErrResponseHeaderTooLarge is returned when a response head, interim responses included, does
+// not fit in Options.MaxResponseHeaderBytes; it is wrapped with the limit.
+var ErrResponseHeaderTooLarge = errors.New("h1: response head too large")
 
 // Transport is an http.RoundTripper for the requests that Handles accepts. It is safe for
 // concurrent use.
@@ -46,6 +58,7 @@ type Transport struct {
 	idleTimeout   time.Duration
 	maxPerHost    int
 	maxIdle       int
+	maxHead       int64
 
 	mu    sync.Mutex
 	idle  map[string][]*conn // by host:port, most recently used last
@@ -62,6 +75,7 @@ func New(opts Options) *Transport {
 		idleTimeout:   opts.IdleConnTimeout,
 		maxPerHost:    opts.MaxIdleConnsPerHost,
 		maxIdle:       opts.MaxIdleConns,
+		maxHead:       opts.MaxResponseHeaderBytes,
 		idle:          make(map[string][]*conn),
 	}
 	if t.dial == nil {
@@ -72,6 +86,9 @@ func New(opts Options) *Transport {
 	}
 	if t.maxPerHost <= 0 {
 		t.maxPerHost = 64
+	}
+	if t.maxHead <= 0 {
+		t.maxHead = DefaultMaxResponseHeaderBytes
 	}
 	return t
 }
@@ -136,6 +153,7 @@ func (t *Transport) exchange(ctx context.Context, c *conn, r *http.Request) (*ht
 	}
 	// Wait for the first byte apart: net/http reports a connection closed before it and one
 	// closed mid-head alike (io.ErrUnexpectedEOF), and only the first is safe to retry.
+	c.head.n = t.maxHead
 	if _, err := c.br.Peek(1); err != nil {
 		stop()
 		return nil, fmt.Errorf("h1: no response: %w", err)
@@ -143,8 +161,12 @@ func (t *Transport) exchange(ctx context.Context, c *conn, r *http.Request) (*ht
 	res, err := readResponse(c.br, r)
 	if err != nil {
 		stop()
+		if c.head.n <= 0 {
+			return nil, fmt.Errorf("%w: over %d bytes", ErrResponseHeaderTooLarge, t.maxHead)
+		}
 		return nil, err
 	}
+	c.head.n = math.MaxInt64 // no limit for the body
 	if t.headerTimeout > 0 {
 		c.setReadDeadline(ctx, time.Time{})
 		if ctx.Err() != nil {
@@ -162,14 +184,11 @@ func (t *Transport) exchange(ctx context.Context, c *conn, r *http.Request) (*ht
 	return res, nil
 }
 
-// max1xx is how many interim responses one request may receive, as in net/http: enough for any
-// real use of 100 Continue and 103 Early Hints, too few for a backend to keep a request busy.
-const max1xx = 5
-
 // readResponse reads the final response to r from br, skipping interim (1xx) responses other than
-// 101 Switching Protocols.
+// 101 Switching Protocols. As in net/http, their number is not limited: the head limit covers
+// them all together.
 func readResponse(br *bufio.Reader, r *http.Request) (*http.Response, error) {
-	for range max1xx + 1 {
+	for {
 		res, err := http.ReadResponse(br, r)
 		if err != nil {
 			return nil, err
@@ -178,7 +197,6 @@ func readResponse(br *bufio.Reader, r *http.Request) (*http.Response, error) {
 			return res, nil
 		}
 	}
-	return nil, errors.New("h1: too many 1xx informational responses")
 }
 
 // writeError is a failure to write the request: the backend cannot have received all of it.

@@ -56,7 +56,7 @@ func (p *Proxy) statusFor(err error) int {
 	case errors.Is(err, context.DeadlineExceeded),
 		errors.As(err, &netErr) && netErr.Timeout():
 		return http.StatusGatewayTimeout
-	case isDialError(err):
+	case isDialError(err), responseHeadRefused(err):
 		return http.StatusBadGateway
 	default:
 		// The backend accepted the connection and then failed to answer, for example by

@@ -40,6 +40,10 @@ type TransportOptions struct {
 	// DNS name moved is reached at its new address (Skipper's -close-idle-conns-period). Zero
 	// means never.
 	CloseIdleConnsPeriod time.Duration
+	// MaxResponseHeaderBytes caps the size of a backend's response head, interim responses
+	// included, on every transport (plain HTTP/1.1, https, h2c, the forward proxy's); a backend
+	// that sends more gets its client a 502. Default 10 MiB, as net/http's.
+	MaxResponseHeaderBytes int64
 	// RootCAs verifies the certificates of https backends. If nil, the system roots are used.
 	// SystemRootsWith builds a pool of the system roots plus a CA bundle.
 	RootCAs *x509.CertPool
@@ -58,6 +62,9 @@ func (o TransportOptions) withDefaults() TransportOptions {
 	def(&o.IdleConnTimeout, 90*time.Second)
 	if o.IdleConnsPerHost <= 0 {
 		o.IdleConnsPerHost = 64
+	}
+	if o.MaxResponseHeaderBytes <= 0 {
+		o.MaxResponseHeaderBytes = h1.DefaultMaxResponseHeaderBytes
 	}
 	return o
 }
@@ -100,6 +107,8 @@ func newTransport(opts TransportOptions, dial func(ctx context.Context, network,
 			IdleConnTimeout:       o.IdleConnTimeout,
 			MaxIdleConnsPerHost:   o.IdleConnsPerHost,
 			MaxIdleConns:          o.MaxIdleConns,
+
+			MaxResponseHeaderBytes: o.MaxResponseHeaderBytes,
 		}),
 		http1:     newHTTPTransport(o, dial),
 		h2c:       newHTTPTransport(o, dial),
@@ -128,6 +137,8 @@ func newHTTPTransport(o TransportOptions, dial func(ctx context.Context, network
 		MaxIdleConnsPerHost:   o.IdleConnsPerHost,
 		IdleConnTimeout:       o.IdleConnTimeout,
 		DisableCompression:    true,
+
+		MaxResponseHeaderBytes: o.MaxResponseHeaderBytes, // also HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE
 	}
 }
 
