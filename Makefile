@@ -27,9 +27,10 @@ bench: ## Go benchmarks of the hot path, then the load test
 loadtest: ## skipper vs nginx vs the backend under wrk (ROUNDS, DURATION, CONNS)
 	./scripts/bench/loadtest.sh
 
-fuzz: ## fuzz the route parser, the backend request writer and client connections, $(FUZZTIME) each
+fuzz: ## fuzz the parsers and the hand-written HTTP code against net/http, $(FUZZTIME) each
 	go test ./routing -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME)
 	go test ./internal/h1 -run='^$$' -fuzz=FuzzWriteRequest -fuzztime=$(FUZZTIME)
+	go test ./internal/h1 -run='^$$' -fuzz=FuzzExchange -fuzztime=$(FUZZTIME)
 	go test ./internal/proxy -run='^$$' -fuzz=FuzzConnection -fuzztime=$(FUZZTIME)
 	go test ./internal/proxy -run='^$$' -fuzz=FuzzGuardConn -fuzztime=$(FUZZTIME)
 

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/skipper-egress/skipper/internal/httpsyntax"
 )
 
 // Options configures a Transport. A zero field takes the default named in its comment.
@@ -174,8 +176,17 @@ func (t *Transport) exchange(ctx context.Context, c *conn, r *http.Request) (*ht
 			return nil, ctx.Err()
 		}
 	}
+	// As net/http: no reuse after a status below 200, which no request of this package asks
+	// for; a switch of protocols hands over the rest of the connection as the body (and the
+	// proxy refuses a switch nobody asked for).
 	b := &body{src: res.Body, c: c, t: t, stop: stop,
-		reuse: !res.Close && !r.Close && res.StatusCode != http.StatusSwitchingProtocols}
+		reuse: !res.Close && !r.Close && res.StatusCode >= 200}
+	if res.StatusCode == http.StatusSwitchingProtocols && res.Header.Get("Upgrade") != "" &&
+		httpsyntax.HasToken(res.Header["Connection"], "upgrade") {
+		b.src = io.NopCloser(c.br)
+		res.Body = b
+		return res, nil
+	}
 	if res.Body == http.NoBody {
 		b.release(true)
 		return res, nil

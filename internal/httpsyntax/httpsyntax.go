@@ -3,6 +3,8 @@
 // has the same checks, but the module does not require x/net and these two are all we need.
 package httpsyntax
 
+import "strings"
+
 // IsToken reports whether s is a token (RFC 9110 §5.6.2), as field names must be: one or more
 // visible ASCII characters other than the delimiters.
 func IsToken(s string) bool {
@@ -40,4 +42,41 @@ func InvalidValueByte[T ~string | ~[]byte](v T) int {
 		}
 	}
 	return -1
+}
+
+// HasToken reports whether any of the comma-separated lists in values holds token, compared
+// without regard to ASCII case and with spaces and tabs around list members ignored, as
+// httpguts.HeaderValuesContainsToken reads Connection and Upgrade.
+func HasToken(values []string, token string) bool {
+	for _, v := range values {
+		for v != "" {
+			var member string
+			member, v, _ = strings.Cut(v, ",")
+			if equalFoldASCII(strings.Trim(member, " \t"), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// equalFoldASCII reports whether a and b are equal when ASCII letters are folded to lower case;
+// other bytes must match exactly, so that no Unicode folding makes a token of a non-token.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + ('a' - 'A')
+	}
+	return c
 }

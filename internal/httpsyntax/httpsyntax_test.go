@@ -50,3 +50,26 @@ func TestInvalidValueByte(t *testing.T) {
 		}
 	}
 }
+
+func TestHasToken(t *testing.T) {
+	tests := []struct {
+		values []string
+		want   bool
+	}{
+		{[]string{"Upgrade"}, true},
+		{[]string{"keep-alive, upGRADE"}, true},
+		{[]string{"close", " \tupgrade\t "}, true},
+		{[]string{"keep-alive,,upgrade,"}, true},
+		{nil, false},
+		{[]string{""}, false},
+		{[]string{"upgrades", "no-upgrade"}, false},
+		{[]string{"up grade"}, false},
+		{[]string{"upgrade\r"}, false},
+		{[]string{"\u017fupgrade"}, false},
+	}
+	for _, tc := range tests {
+		if got := HasToken(tc.values, "upgrade"); got != tc.want {
+			t.Errorf("HasToken(%q, upgrade) = %v, want %v", tc.values, got, tc.want)
+		}
+	}
+}
