@@ -35,6 +35,8 @@ const (
 	modeKeep      = iota // serve more requests on it, if the answer leaves it usable
 	modeClose            // close it, as a backend whose idle timeout passed
 	modeHalfClose        // shut down its sending side, and count requests still sent on it
+	modeDropNext         // read the next request on it, then close it without an answer
+	modeResetNext        // read the next request on it, then reset it
 	modes
 )
 
@@ -74,8 +76,10 @@ type outcome struct {
 // same scripted backend give the same outcome with both clients. The first request is answered
 // with the fuzzed bytes (any status, 1xx responses, framing, body, trailers, Connection: close,
 // bytes beyond the response, heads over the limit, nothing at all) and the first connection then
-// kept, closed or half-closed; the second request, of any method, shows whether that connection
-// was reused, and must never go out on a connection the backend closed. Compared: the request as
+// kept, closed or half-closed, or kept until the second request arrives and then closed or reset
+// without an answer; the second request, of any method, shows whether that connection was
+// reused, must never go out on a connection the backend closed, and is sent again after a
+// failure only when net/http would send it again. Compared: the request as
 // the backend saw it, the error (only its kind) or the status, headers, body, body error and
 // trailers, and the backend's count of connections and requests.
 //
@@ -236,7 +240,8 @@ func startFuzzBackend(t *testing.T, sc script) *fuzzBackend {
 	}
 	b := &fuzzBackend{ln: ln, url: "http://" + ln.Addr().String(), sc: sc,
 		firstDone: make(chan struct{}), seenA: make(chan string, 1)}
-	b.firstReusable = sc.mode == modeKeep && selfDelimited(sc.answer, sc.methodA)
+	b.firstReusable = (sc.mode == modeKeep || sc.mode == modeDropNext || sc.mode == modeResetNext) &&
+		selfDelimited(sc.answer, sc.methodA)
 	t.Cleanup(b.stop)
 	b.wg.Go(func() {
 		for {
@@ -282,6 +287,15 @@ func (b *fuzzBackend) serve(c *net.TCPConn, first bool) {
 		c.Write(b.sc.answer)
 		if b.firstReusable {
 			close(b.firstDone)
+			if b.sc.mode == modeDropNext || b.sc.mode == modeResetNext {
+				if _, err := http.ReadRequest(br); err == nil {
+					b.requests.Add(1)
+				}
+				if b.sc.mode == modeResetNext {
+					c.SetLinger(0) // a reset rather than a FIN
+				}
+				return
+			}
 		} else {
 			// The client's kernel knows of the FIN before the test goes on.
 			proxytest.ShutdownWrite(c)

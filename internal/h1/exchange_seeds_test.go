@@ -67,4 +67,12 @@ var exchangeSeeds = []struct {
 	{sGET, sPROPPATCH, false, modeHalfClose, lDefault, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
 	{sHEAD, sPATCH, false, modeHalfClose, lDefault, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"},
 	{sGET, sPOST, false, modeClose, lDefault, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 408 Request Timeout\r\n\r\n"},
+	// The backend closes or resets the reused connection once the second request is on it:
+	// sent again only when idempotent.
+	{sGET, sGET, false, modeDropNext, lDefault, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+	{sGET, sHEAD, false, modeResetNext, lDefault, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+	{sGET, sPOST, false, modeDropNext, lDefault, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+	{sGET, sDELETE, false, modeResetNext, lDefault, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+	{sGET, sOPTIONS, false, modeDropNext, lDefault, "HTTP/1.1 204 No Content\r\n\r\n"},
+	{sGET, sPROPPATCH, false, modeResetNext, lDefault, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
 }
