@@ -43,6 +43,7 @@ const (
 // script is one fuzzed exchange: request a, answered with answer, then request b.
 type script struct {
 	methodA, methodB string
+	keyB             int // Idempotency-Key on request b: 0 none, 1 with a value, 2 present with none
 	closeA           bool
 	mode             int
 	limit            int64
@@ -98,7 +99,8 @@ func FuzzExchange(f *testing.F) {
 		}
 		sc := script{
 			methodA: exchangeMethods[int(methodA)%len(exchangeMethods)],
-			methodB: exchangeMethods[int(methodB)%len(exchangeMethods)],
+			methodB: exchangeMethods[int(methodB&15)%len(exchangeMethods)],
+			keyB:    int(methodB>>4) % 3,
 			closeA:  closeA,
 			mode:    int(mode) % modes,
 			limit:   exchangeLimits[int(limit)%len(exchangeLimits)],
@@ -107,8 +109,8 @@ func FuzzExchange(f *testing.F) {
 		got := runExchange(t, sc, false)
 		want := runExchange(t, sc, true)
 		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("%s then %s (close %v, mode %d, limit %d), answer %q:\nh1:       %+v\nnet/http: %+v",
-				sc.methodA, sc.methodB, sc.closeA, sc.mode, sc.limit, sc.answer, got, want)
+			t.Fatalf("%s then %s (key %d, close %v, mode %d, limit %d), answer %q:\nh1:       %+v\nnet/http: %+v",
+				sc.methodA, sc.methodB, sc.keyB, sc.closeA, sc.mode, sc.limit, sc.answer, got, want)
 		}
 	})
 }
@@ -149,7 +151,7 @@ func runExchange(t *testing.T, sc script, reference bool) outcome {
 	}
 
 	var o outcome
-	o.A = exchange(t, rt, b.url, sc.methodA, sc.closeA)
+	o.A = exchange(t, rt, b.url, sc.methodA, 0, sc.closeA)
 	select {
 	case <-b.firstDone:
 	case <-time.After(watchdog):
@@ -162,7 +164,7 @@ func runExchange(t *testing.T, sc script, reference bool) outcome {
 			t.Fatal("net/http did not close the connection the backend closed")
 		}
 	}
-	o.B = exchange(t, rt, b.url, sc.methodB, false)
+	o.B = exchange(t, rt, b.url, sc.methodB, sc.keyB, false)
 	select {
 	case o.SeenA = <-b.seenA:
 	case <-time.After(watchdog):
@@ -185,8 +187,8 @@ func (c *closeSignalConn) Close() error {
 	return err
 }
 
-// exchange sends one bodyless request and reads its answer to the end.
-func exchange(t *testing.T, rt http.RoundTripper, url, method string, closeConn bool) result {
+// exchange sends one bodyless request and reads its answer to the end. key is as script.keyB.
+func exchange(t *testing.T, rt http.RoundTripper, url, method string, key int, closeConn bool) result {
 	ctx, cancel := context.WithTimeout(context.Background(), watchdog)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, url+"/x?y=1", nil)
@@ -195,6 +197,12 @@ func exchange(t *testing.T, rt http.RoundTripper, url, method string, closeConn 
 	}
 	req.Close = closeConn
 	req.Header.Set("X-Test", "1")
+	switch key {
+	case 1:
+		req.Header.Set("Idempotency-Key", "k1")
+	case 2:
+		req.Header["Idempotency-Key"] = nil // sent as nothing, and still a promise to net/http
+	}
 	res, err := rt.RoundTrip(req)
 	if ctx.Err() != nil {
 		t.Fatalf("%s: no answer within %s: stuck", method, watchdog)

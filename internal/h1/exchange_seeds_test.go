@@ -2,10 +2,12 @@ package h1_test
 
 import "strings"
 
-// Method and limit bytes of the seeds: indexes into exchangeMethods and exchangeLimits.
+// Method and limit bytes of the seeds: indexes into exchangeMethods and exchangeLimits; a
+// method byte's high bits add an Idempotency-Key to the second request.
 const (
 	sGET, sHEAD, sPOST, sPUT, sPATCH, sDELETE, sOPTIONS, sTRACE, sPROPPATCH, sLower uint8 = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
 	lDefault, l4K, l256, l64                                                        uint8 = 0, 1, 2, 3
+	kValue, kEmpty                                                                  uint8 = 1 << 4, 2 << 4
 )
 
 // exchangeSeeds are FuzzExchange's hand-written starting points: every shape of answer issue 11
@@ -75,4 +77,8 @@ var exchangeSeeds = []struct {
 	{sGET, sDELETE, false, modeResetNext, lDefault, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
 	{sGET, sOPTIONS, false, modeDropNext, lDefault, "HTTP/1.1 204 No Content\r\n\r\n"},
 	{sGET, sPROPPATCH, false, modeResetNext, lDefault, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+	// The same with an Idempotency-Key (the method byte's high bits), with a value and without.
+	{sGET, kValue | sPOST, false, modeDropNext, lDefault, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+	{sGET, kEmpty | sPATCH, false, modeResetNext, lDefault, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+	{sGET, kEmpty | sDELETE, false, modeDropNext, lDefault, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
 }

@@ -56,3 +56,24 @@ func TestUnaskedSwitchHandsOverTheConnection(t *testing.T) {
 		t.Errorf("got %d idle connections, want 0", n)
 	}
 }
+
+// TestIdempotencyKeyWithoutValue: an Idempotency-Key present without a value (so not sent) still
+// makes a request one that may be sent again, as net/http's Header.has reads it.
+func TestIdempotencyKeyWithoutValue(t *testing.T) {
+	s := newScripted(t, func(n int, c net.Conn, stop <-chan struct{}) bool {
+		if n == 1 {
+			return false // read the second request, then hang up without an answer
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		return true
+	})
+	tr := h1.New(h1.Options{})
+	t.Cleanup(tr.CloseIdleConnections)
+	get(t, tr, http.MethodGet, s.url(), nil)
+	if _, body := get(t, tr, http.MethodPost, s.url(), http.Header{"Idempotency-Key": nil}); body != "ok" {
+		t.Errorf("got %q, want ok after a retry", body)
+	}
+	if n := s.requests.Load(); n != 3 {
+		t.Errorf("backend saw %d requests, want 3: the POST twice", n)
+	}
+}

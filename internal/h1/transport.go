@@ -236,7 +236,10 @@ func idempotent(r *http.Request) bool {
 	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		return true
 	}
-	return r.Header["Idempotency-Key"] != nil || r.Header["X-Idempotency-Key"] != nil
+	// Present is enough, even with no value (which sends nothing): net/http's Header.has.
+	_, key := r.Header["Idempotency-Key"]
+	_, xKey := r.Header["X-Idempotency-Key"]
+	return key || xKey
 }
 
 // hostPort returns host with port 80 added when it names none.
