@@ -35,7 +35,7 @@ func (p *probe) init(nc net.Conn) {
 
 func (p *probe) peek(fd uintptr) bool {
 	for {
-		p.n, _, p.err = unix.Recvfrom(int(fd), p.buf[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		p.n, p.err = peek(int(fd), p.buf[:])
 		if p.err != unix.EINTR {
 			return true // done: never wait for the socket to become readable
 		}
