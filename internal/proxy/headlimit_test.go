@@ -94,6 +94,7 @@ func TestResponseHeadLimitOnEveryTransport(t *testing.T) {
 	h2c := httptest.NewUnstartedServer(padded)
 	h2c.Config.Protocols = new(http.Protocols)
 	h2c.Config.Protocols.SetUnencryptedHTTP2(true)
+	h2c.Config.ErrorLog = log.New(io.Discard, "", 0) // the GOAWAY of the proxy refusing a head
 	h2c.Start()
 	defer h2c.Close()
 	tls1 := httptest.NewUnstartedServer(padded)
