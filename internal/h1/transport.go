@@ -142,39 +142,10 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 // which returns it to the pool when read to the end; on failure the caller closes c.
 func (t *Transport) exchange(ctx context.Context, c *conn, r *http.Request) (*http.Response, error) {
 	stop := context.AfterFunc(ctx, c.interrupt)
-	if err := writeRequest(c.bw, r); err != nil {
-		stop()
-		return nil, err
-	}
-	if err := c.bw.Flush(); err != nil {
-		stop()
-		return nil, &writeError{err: err}
-	}
-	if t.headerTimeout > 0 {
-		c.setReadDeadline(ctx, time.Now().Add(t.headerTimeout))
-	}
-	// Wait for the first byte apart: net/http reports a connection closed before it and one
-	// closed mid-head alike (io.ErrUnexpectedEOF), and only the first is safe to retry.
-	c.head.n = t.maxHead
-	if _, err := c.br.Peek(1); err != nil {
-		stop()
-		return nil, fmt.Errorf("h1: no response: %w", err)
-	}
-	res, err := readResponse(c.br, r)
+	res, err := t.send(ctx, c, r)
 	if err != nil {
 		stop()
-		if c.head.n <= 0 {
-			return nil, fmt.Errorf("%w: over %d bytes", ErrResponseHeaderTooLarge, t.maxHead)
-		}
 		return nil, err
-	}
-	c.head.n = math.MaxInt64 // no limit for the body
-	if t.headerTimeout > 0 {
-		c.setReadDeadline(ctx, time.Time{})
-		if ctx.Err() != nil {
-			stop()
-			return nil, ctx.Err()
-		}
 	}
 	// As net/http: no reuse after a status below 200, which no request of this package asks
 	// for; a switch of protocols hands over the rest of the connection as the body (and the
@@ -192,6 +163,41 @@ func (t *Transport) exchange(ctx context.Context, c *conn, r *http.Request) (*ht
 		return res, nil
 	}
 	res.Body = b
+	return res, nil
+}
+
+// send writes r on c and reads the response head, within the response-header timeout and the
+// head limit. A cancellation of ctx interrupts it.
+func (t *Transport) send(ctx context.Context, c *conn, r *http.Request) (*http.Response, error) {
+	if err := writeRequest(c.bw, r); err != nil {
+		return nil, err
+	}
+	if err := c.bw.Flush(); err != nil {
+		return nil, &writeError{err: err}
+	}
+	if t.headerTimeout > 0 {
+		c.setReadDeadline(ctx, time.Now().Add(t.headerTimeout))
+	}
+	// Wait for the first byte apart: net/http reports a connection closed before it and one
+	// closed mid-head alike (io.ErrUnexpectedEOF), and only the first is safe to retry.
+	c.head.n = t.maxHead
+	if _, err := c.br.Peek(1); err != nil {
+		return nil, fmt.Errorf("h1: no response: %w", err)
+	}
+	res, err := readResponse(c.br, r)
+	if err != nil {
+		if c.head.n <= 0 {
+			return nil, fmt.Errorf("%w: over %d bytes", ErrResponseHeaderTooLarge, t.maxHead)
+		}
+		return nil, err
+	}
+	c.head.n = math.MaxInt64 // no limit for the body
+	if t.headerTimeout > 0 {
+		c.setReadDeadline(ctx, time.Time{})
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
 	return res, nil
 }
 
