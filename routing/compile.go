@@ -137,7 +137,7 @@ func compileRoute(d *RouteDef, reg *filters.Registry, log logrus.FieldLogger) (*
 	for _, c := range d.Filters {
 		spec, ok := reg.Lookup(c.Name)
 		if !ok {
-			return nil, fmt.Errorf("%w %q", ErrUnknownFilter, c.Name)
+			return nil, fmt.Errorf("%w %q%s", ErrUnknownFilter, c.Name, didYouMean(c.Name, reg.Names()))
 		}
 		f, err := spec.Create(c.Args)
 		if err != nil {
@@ -196,8 +196,12 @@ func compileLB(d *RouteDef, log logrus.FieldLogger) (Backend, error) {
 // backendURL parses a network backend address into scheme and host:port. The scheme must be
 // http, https or h2c; a missing port is 80, or 443 for https. A path, query, fragment or user
 // info is ignored, as Skipper ignores it, with a warning (that names only what is ignored,
-// since user info may hold a password).
+// since user info may hold a password). An address without a scheme that would do with http://
+// in front is refused with that suggestion.
 func backendURL(routeID, addr string, log logrus.FieldLogger) (*url.URL, error) {
+	if v, ok := withHTTP(addr); ok {
+		return nil, noSchemeError(ErrInvalidBackend, addr, v)
+	}
 	u, err := url.Parse(addr)
 	if err != nil {
 		return nil, fmt.Errorf("%w %q: not a URL", ErrInvalidBackend, abbreviate(addr))

@@ -137,10 +137,18 @@ func TestCompileRouteErrors(t *testing.T) {
 		want   string
 		target error
 	}{
-		{"unknown filter", `gh: * -> bearerInjector("x") -> <shunt>`, `f.eskip:1:1: route "gh": unknown filter "bearerInjector"`, ErrUnknownFilter},
+		{"unknown filter", `gh: * -> bearerInjector("x") -> <shunt>`, `f.eskip:1:1: route "gh": unknown filter "bearerInjector"; did you mean "bearerinjector"?`, ErrUnknownFilter},
+		{"filter one edit away", `r: * -> setRequestHeadr("X-A", "1") -> <shunt>`, `f.eskip:1:1: route "r": unknown filter "setRequestHeadr"; did you mean "setRequestHeader"?`, ErrUnknownFilter},
+		{"filter nothing close", `r: * -> frobnicate("x") -> <shunt>`, `f.eskip:1:1: route "r": unknown filter "frobnicate"`, ErrUnknownFilter},
+		{"predicate case", `r: PathSubTree("/a") -> <shunt>`, `f.eskip:1:1: route "r": unknown predicate "PathSubTree"; did you mean "PathSubtree"?`, ErrUnknownPredicate},
+		{"predicate one edit away", `r: Heder("X", "y") -> <shunt>`, `f.eskip:1:1: route "r": unknown predicate "Heder"; did you mean "Header"?`, ErrUnknownPredicate},
 		{"unknown predicate", "a: * -> <shunt>;\n  b: Nope() -> <shunt>", `f.eskip:2:3: route "b": unknown predicate "Nope"`, ErrUnknownPredicate},
 		{"filter arguments", `r: * -> status("x") -> <shunt>`, `f.eskip:1:1: route "r": filter "status": invalid filter arguments: status argument 1 has the wrong type`, filters.ErrInvalidArgs},
-		{"backend without scheme", `r: * -> "example.org"`, `f.eskip:1:1: route "r": invalid backend "example.org": scheme must be http, https or h2c`, ErrInvalidBackend},
+		{"backend without scheme", `r: * -> "example.org"`, `f.eskip:1:1: route "r": invalid backend "example.org": no scheme; did you mean "http://example.org"?`, ErrInvalidBackend},
+		{"backend address and port", `r: * -> "127.0.0.1:8080"`, `f.eskip:1:1: route "r": invalid backend "127.0.0.1:8080": no scheme; did you mean "http://127.0.0.1:8080"?`, ErrInvalidBackend},
+		{"backend name and port", `r: * -> "localhost:8080"`, `f.eskip:1:1: route "r": invalid backend "localhost:8080": no scheme; did you mean "http://localhost:8080"?`, ErrInvalidBackend},
+		{"backend without scheme user info not shown", `r: * -> "u:secret@10.0.0.1:80"`, `f.eskip:1:1: route "r": invalid backend "u:xxxxx@10.0.0.1:80": no scheme; did you mean "http://u:xxxxx@10.0.0.1:80"?`, ErrInvalidBackend},
+		{"backend bad port not suggested", `r: * -> "a:99999"`, `f.eskip:1:1: route "r": invalid backend "a:99999": scheme must be http, https or h2c`, ErrInvalidBackend},
 		{"backend user info not shown", `r: * -> "ftp://u:secret@example.org"`, `f.eskip:1:1: route "r": invalid backend "ftp://u:xxxxx@example.org": scheme must be http, https or h2c`, ErrInvalidBackend},
 		{"backend without host", `r: * -> "https:///path"`, `f.eskip:1:1: route "r": invalid backend "https:///path": no host`, ErrInvalidBackend},
 		{"backend port zero", `r: * -> "http://a:0"`, `f.eskip:1:1: route "r": invalid backend "http://a:0": bad port`, ErrInvalidBackend},

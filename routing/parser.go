@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -316,13 +317,19 @@ func (p *parser) checkPredicates(preds []Call, offs []int) {
 	}
 }
 
+var errLBEndpoint = errors.New("invalid load balancer endpoint")
+
 // checkEndpoints requires load-balancer endpoints to be absolute URLs with one shared scheme.
 func (p *parser) checkEndpoints(endpoints []string, offs []int) {
 	scheme := ""
 	for i, e := range endpoints {
+		if v, ok := withHTTP(e); ok {
+			p.rule(offs[i], "%v", noSchemeError(errLBEndpoint, e, v))
+			return
+		}
 		u, err := url.ParseRequestURI(e)
 		if err != nil {
-			p.rule(offs[i], "invalid load balancer endpoint %s", strconv.Quote(abbreviate(e)))
+			p.rule(offs[i], "%v %s", errLBEndpoint, strconv.Quote(abbreviate(e)))
 			return
 		}
 		if i > 0 && u.Scheme != scheme {

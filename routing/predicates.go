@@ -155,7 +155,7 @@ func (m *matcher) add(c Call, rxNames map[string]bool) error {
 	case predCookie, predQueryParam, predClientIP, predSource, predSourceLast:
 		return m.addRequestPredicate(c)
 	default:
-		return fmt.Errorf("%w %q", ErrUnknownPredicate, c.Name)
+		return fmt.Errorf("%w %q%s", ErrUnknownPredicate, c.Name, didYouMean(c.Name, predicateNames))
 	}
 	m.weight++
 	return nil
