@@ -44,6 +44,12 @@ type token struct {
 	msg  string  // for tokIllegal: a complete error message, or "" for an unexpected character
 }
 
+// Messages of tokIllegal tokens that the parser completes with the token's position.
+const (
+	msgUnclosedString = "string starting at %d:%d is not closed"
+	msgUnclosedRegexp = "regexp starting at %d:%d is not closed"
+)
+
 // The backends written in angle brackets that are single tokens.
 const (
 	textShunt    = "<shunt>"
@@ -222,7 +228,7 @@ func (l *lexer) str(delim byte) token {
 		i += 2
 	}
 	l.pos = len(l.src)
-	return token{kind: tokIllegal, off: start, text: l.src[start : start+1], msg: "unterminated string"}
+	return token{kind: tokIllegal, off: start, text: l.src[start : start+1], msg: msgUnclosedString}
 }
 
 // regexp scans a regexp literal /.../. Only \/ and \\ are unescaped; any other escape is kept
@@ -256,7 +262,7 @@ func (l *lexer) regexp() token {
 		b.WriteByte(c)
 	}
 	l.pos = len(l.src)
-	return token{kind: tokIllegal, off: start, text: "/", msg: "unterminated regexp"}
+	return token{kind: tokIllegal, off: start, text: "/", msg: msgUnclosedRegexp}
 }
 
 // number scans an optional minus sign, digits and at most one decimal point, which must be

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // SyntaxError is the error Parse returns for route text that is not valid eskip, or that breaks
@@ -49,12 +50,13 @@ type parser struct {
 	file    string
 	lx      lexer
 	tok     token
+	prev    token // the token before tok
 	pos     *posTracker
 	routeID string       // id of the route being parsed, for messages
 	ruleErr *SyntaxError // first document-rule violation; reported only if the syntax is fine
 }
 
-func (p *parser) advance() { p.tok = p.lx.next() }
+func (p *parser) advance() { p.prev, p.tok = p.tok, p.lx.next() }
 
 // peek returns the token after the current one without consuming anything.
 func (p *parser) peek() token {
@@ -74,10 +76,33 @@ func (p *parser) errAt(off int, format string, args ...any) *SyntaxError {
 
 // unexpected reports the current token where what was expected.
 func (p *parser) unexpected(what string) *SyntaxError {
-	if p.tok.kind == tokIllegal && p.tok.msg != "" {
+	switch {
+	case p.swallowedByString():
+		return p.unclosed(p.prev.off, msgUnclosedString)
+	case p.tok.kind == tokIllegal && (p.tok.msg == msgUnclosedString || p.tok.msg == msgUnclosedRegexp):
+		return p.unclosed(p.tok.off, p.tok.msg)
+	case p.tok.kind == tokIllegal && p.tok.msg != "":
 		return p.errAt(p.tok.off, "%s", p.tok.msg)
 	}
 	return p.errAt(p.tok.off, "expected %s, found %s", what, p.tok.describe())
+}
+
+// unclosed reports a string or regexp that starts at off and is not closed.
+func (p *parser) unclosed(off int, format string) *SyntaxError {
+	line, col := p.pos.at(off)
+	return p.errAt(off, format, line, col)
+}
+
+// swallowedByString reports whether the unexpected token most likely follows a string that was
+// not closed, whose quote the lexer paired with the opening quote of the next string:
+// f("a) -> g("b") reads as the string "a) -> g(" followed by b. The unexpected token then
+// touches the closing quote, and the string holds route syntax or blanks.
+func (p *parser) swallowedByString() bool {
+	s := p.prev
+	if s.kind != tokString || p.tok.off != s.off+len(s.text) || p.tok.kind == tokEOF {
+		return false
+	}
+	return strings.ContainsAny(s.val, "(),; \t\n") || strings.Contains(s.val, "->") || strings.Contains(s.val, "&&")
 }
 
 // document parses either a list of "id: route" separated by semicolons, or one route without
