@@ -125,6 +125,10 @@ func TestCheckRoutes(t *testing.T) {
 b: Path("/b") -> <shunt>;`)
 	broken := filepath.Join(dir, "broken.eskip")
 	writeFile(t, broken, "a: Host(\"^a$\")\n  -> <shunt>;\nb: Path(\"/b\") <shunt>;\n")
+	typos := filepath.Join(dir, "typos.eskip")
+	writeFile(t, typos, `a: * -> bearerInjector("/t") -> <shunt>; b: Heder("X", "y") -> "127.0.0.1:8080";`)
+	unclosed := filepath.Join(dir, "unclosed.eskip")
+	writeFile(t, unclosed, `r: * -> setRequestHeader("X-A", "b) -> bearerinjector("/tok") -> "http://127.0.0.1:8080";`)
 	badRoute := filepath.Join(dir, "bad-route.eskip")
 	writeFile(t, badRoute, `a: Host("^a$") -> noSuchFilter() -> <shunt>; b: * -> <shunt>;`)
 
@@ -142,6 +146,14 @@ b: Path("/b") -> <shunt>;`)
 			broken + `:3:15: route "b": expected "->" or "&&", found "<shunt>"`},
 		{"route left out", []string{"check", badRoute}, exitError, "1 routes valid, 1 problems\n",
 			badRoute + `:1:1: route "a": `},
+		{"misspelt filter", []string{"check", typos}, exitError, "0 routes valid, 2 problems\n",
+			typos + `:1:1: route "a": unknown filter "bearerInjector"; did you mean "bearerinjector"?`},
+		{"misspelt predicate", []string{"check", typos}, exitError, "0 routes valid, 2 problems\n",
+			typos + `:1:42: route "b": unknown predicate "Heder"; did you mean "Header"?`},
+		{"backend without scheme", []string{"-check-routes", `-inline-routes=* -> "127.0.0.1:8080"`}, exitError, "0 routes valid, 1 problems\n",
+			`-inline-routes:1:1: invalid backend "127.0.0.1:8080": no scheme; did you mean "http://127.0.0.1:8080"?`},
+		{"unclosed string", []string{"check", unclosed}, exitError, "0 routes valid, 1 problems\n",
+			unclosed + `:1:33: route "r": string starting at 1:33 is not closed`},
 		{"missing file", []string{"check", filepath.Join(dir, "nope.eskip")}, exitError, "0 routes valid, 1 problems\n", "no such file"},
 		{"no file", []string{"check"}, exitUsage, "", "check needs at least one routes file"},
 	}

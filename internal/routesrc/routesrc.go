@@ -241,14 +241,28 @@ func (l *Loader) apply(defs []*routing.RouteDef, fallback bool) {
 		l.log.Errorf("Route left out: %v", err)
 	}
 	if len(all) > 0 && table.Len() == 0 {
-		l.log.Errorf("No route compiled, keeping the current routes (%d invalid)", len(errs))
+		if l.applied {
+			l.log.Errorf("No route compiled, keeping the current routes (%d invalid)", len(errs))
+		} else {
+			l.log.Errorf("No route compiled (%d invalid), serving no routes until one does", len(errs))
+		}
 		l.report(Result{Invalid: len(errs)})
 		return
 	}
 	l.opts.Router.Swap(table)
 	l.applied, l.fileRoutes = true, len(defs)
+	if fallback {
+		// Not a load: the file is broken, and saying "applied" would make it look fine.
+		if len(l.inline) == 0 {
+			l.log.Warnf("Serving no routes until routes file %s is fixed", l.opts.File)
+		} else {
+			l.log.Warnf("Serving the inline routes alone (%d valid, %d invalid) until routes file %s is fixed", table.Len(), len(errs), l.opts.File)
+		}
+		l.report(Result{Table: table, Invalid: len(errs), Fallback: true})
+		return
+	}
 	l.log.Infof("Routes applied: %d valid, %d invalid", table.Len(), len(errs))
-	l.report(Result{Table: table, Invalid: len(errs), Fallback: fallback})
+	l.report(Result{Table: table, Invalid: len(errs)})
 }
 
 func (l *Loader) report(r Result) {

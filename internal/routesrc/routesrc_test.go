@@ -271,6 +271,10 @@ func TestBrokenFileAtStartIsAFallback(t *testing.T) {
 	if n := len(got); n == 0 || got[n-1].Table == nil || !got[n-1].Fallback {
 		t.Fatalf("at start: got reports %+v, want the last to be a fallback table", got)
 	}
+	if log := f.log.String(); strings.Contains(log, "Routes applied") ||
+		!strings.Contains(log, "Serving the inline routes alone (1 valid, 0 invalid) until routes file "+f.file+" is fixed") {
+		t.Errorf("at start, the log should say the inline routes serve alone, not that routes were applied:\n%s", log)
+	}
 	f.write(t, `b: Host("^b$") -> <shunt>;`)
 	l.Reload()
 	if last := got[len(got)-1]; last.Table == nil || last.Fallback || last.Table.Len() != 2 {
