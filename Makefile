@@ -5,7 +5,7 @@ FUZZTIME ?= 30s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: build test lint bench loadtest fuzz demo check help
+.PHONY: build test lint bench loadtest fuzz demo image check help
 
 build: ## build bin/skipper (with version info) and bin/demo-backend
 	go build -ldflags "$(LDFLAGS)" -o bin/skipper ./cmd/skipper
@@ -36,6 +36,9 @@ fuzz: ## fuzz the parsers and the hand-written HTTP code against net/http, $(FUZ
 
 demo: build ## run skipper on the bearer-injection demo (README's quick start)
 	./scripts/demo.sh
+
+image: ## write bin/skipper-image.tar, skipper's OCI image (offline, reproducible)
+	go run ./internal/imagebuild -version $(VERSION) -o bin/skipper-image.tar
 
 check: lint test ## what CI runs
 
