@@ -171,14 +171,20 @@ func addBackendFlags(fs *pflag.FlagSet, cfg *Config) {
 }
 
 // parseFlags parses args into a Config. The error is one line, fit to show the user as it is.
-func parseFlags(args []string) (Config, *pflag.FlagSet, error) {
+func parseFlags(args []string) (Config, *pflag.FlagSet, error) { return parseCommandLine(args, false) }
+
+// parseCommandLine is parseFlags for skipper (check false) or for "skipper check": then
+// -check-routes is set, and the positional arguments, the files to check, are left in the flag
+// set.
+func parseCommandLine(args []string, check bool) (Config, *pflag.FlagSet, error) {
 	var cfg Config
 	fs := newFlagSet(&cfg)
 	fs.Usage = func() {} // errors are reported by the caller, in one line
 	if err := fs.Parse(normalizeArgs(fs, args)); err != nil {
 		return cfg, fs, err
 	}
-	if fs.NArg() > 0 {
+	cfg.CheckRoutes = cfg.CheckRoutes || check
+	if fs.NArg() > 0 && !check {
 		return cfg, fs, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if cfg.Help || cfg.Version {

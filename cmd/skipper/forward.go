@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -117,20 +116,4 @@ func newForward(cfg Config, transport proxy.TransportOptions, m *metrics.Metrics
 		return nil, fmt.Errorf("forward proxy: %w", err)
 	}
 	return fwd, nil
-}
-
-// caInit is "skipper ca init DIR": it writes a new CA to DIR and prints how to trust it.
-func caInit(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 2 || args[0] != "init" {
-		fmt.Fprintf(stderr, "Usage: skipper ca init DIR\n")
-		return exitUsage
-	}
-	certPath, keyPath, err := mitm.InitCA(args[1])
-	if err != nil {
-		fmt.Fprintf(stderr, "skipper: ca init: %v\n", err)
-		return exitError
-	}
-	fmt.Fprintf(stdout, "Wrote the CA certificate to %s and its key to %s.\n"+
-		"Start skipper with -ca-cert %s -ca-key %s.\n\n%s", certPath, keyPath, certPath, keyPath, mitm.TrustInstructions(certPath))
-	return exitOK
 }

@@ -33,29 +33,28 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // run is main without the process: it returns the exit code, so tests can call it.
 func run(args []string, stdout, stderr io.Writer) int {
-	var checkFiles []string
-	if len(args) > 0 && args[0] == "ca" {
-		return caInit(args[1:], stdout, stderr)
+	cmd, args := splitCommand(args)
+	switch cmd {
+	case "ca":
+		return caCommand(args, stdout, stderr)
+	case "help":
+		return helpCommand(args, stdout, stderr)
 	}
-	if len(args) > 0 && args[0] == "check" {
-		// "skipper check FILE...", the subcommand form of -check-routes.
-		checkFiles, args = args[1:], []string{"-check-routes"}
-		if len(checkFiles) == 0 {
-			fmt.Fprintf(stderr, "skipper: check needs at least one routes file\nUsage: skipper check FILE...\n")
-			return exitUsage
-		}
-	}
-	cfg, fs, err := parseFlags(args)
+	// "skipper check FILE..." is -check-routes with the files as positional arguments.
+	cfg, fs, err := parseCommandLine(args, cmd == "check")
 	switch {
 	case errors.Is(err, pflag.ErrHelp) || (err == nil && cfg.Help):
-		printUsage(stdout, fs)
+		printUsage(stdout, cmd, fs)
 		return exitOK
 	case err != nil:
-		fmt.Fprintf(stderr, "skipper: %s\nRun 'skipper -help' for usage.\n", oneLine(err))
-		return exitUsage
+		return usageError(stderr, cmd, oneLine(err))
 	case cfg.Version:
 		fmt.Fprintf(stdout, "skipper %s\n", buildVersion())
 		return exitOK
+	}
+	checkFiles := fs.Args()
+	if cmd == "check" && len(checkFiles) == 0 && cfg.InlineRoutes == "" && cfg.RoutesFile == "" {
+		return usageError(stderr, cmd, "check needs at least one routes FILE (or -inline-routes, -routes-file)")
 	}
 
 	log, err := logging.New(logging.Options{Out: stderr, Level: cfg.ApplicationLogLevel, JSON: cfg.ApplicationLogJSON})
@@ -100,11 +99,6 @@ func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, reload func(), lo
 			reload()
 		}
 	}
-}
-
-func printUsage(w io.Writer, fs *pflag.FlagSet) {
-	fmt.Fprintf(w, "Usage: skipper [flags]\n\nAn egress proxy that adds credentials to outgoing API calls.\n"+
-		"Flags take one dash or two (-address :9090, --address=:9090).\n\n%s", fs.FlagUsages())
 }
 
 // oneLine joins a multi-line error, such as Validate's, into one line.

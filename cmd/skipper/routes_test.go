@@ -155,7 +155,7 @@ b: Path("/b") -> <shunt>;`)
 		{"unclosed string", []string{"check", unclosed}, exitError, "0 routes valid, 1 problems\n",
 			unclosed + `:1:33: route "r": string starting at 1:33 is not closed`},
 		{"missing file", []string{"check", filepath.Join(dir, "nope.eskip")}, exitError, "0 routes valid, 1 problems\n", "no such file"},
-		{"no file", []string{"check"}, exitUsage, "", "check needs at least one routes file"},
+		{"no file", []string{"check"}, exitUsage, "", "check needs at least one routes FILE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
