@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,5 +105,59 @@ func TestCAInitDirectoryStartingWithDash(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "-ca", "ca.crt")); err != nil {
 		t.Errorf("no CA certificate in -ca: %v\n%s", err, out)
+	}
+}
+
+// TestListenAddressErrors runs the binary: a malformed -address or -support-listener is a usage
+// error naming the flag, and an address in use fails at start (exit 1) naming the flag too.
+func TestListenAddressErrors(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	inUse := taken.Addr().String()
+	tests := []struct {
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{[]string{"-address=:notaport"}, exitUsage, `skipper: -address: ":notaport": the port "notaport" is not a number from 0 to 65535`},
+		{[]string{"-address=1.2.3.4.5:80"}, exitUsage, `skipper: -address: "1.2.3.4.5:80": "1.2.3.4.5" is neither an IP address nor a host name`},
+		{[]string{"-address", "127.0.0.1"}, exitUsage, `skipper: -address: "127.0.0.1" is not HOST:PORT`},
+		{[]string{"-address=127.0.0.1:65536"}, exitUsage, `the port "65536" is not a number from 0 to 65535`},
+		{[]string{"-address=::1:80"}, exitUsage, `skipper: -address: "::1:80" is not HOST:PORT`},
+		{[]string{"-support-listener=:notaport"}, exitUsage, `skipper: -support-listener: ":notaport": the port "notaport"`},
+		{[]string{"-support-listener=300.1.1.1:9911"}, exitUsage, `skipper: -support-listener: "300.1.1.1:9911": "300.1.1.1" is neither`},
+		{[]string{"-support-listener=under_score!:1"}, exitUsage, `is neither an IP address nor a host name`},
+		{[]string{"-address=" + inUse, "-support-listener="}, exitError,
+			"skipper: -address=" + inUse + ": the address is in use, another process listens there; stop it or choose another -address\n"},
+		{[]string{"-address=127.0.0.1:0", "-support-listener=" + inUse}, exitError,
+			"skipper: -support-listener=" + inUse + ": the address is in use, another process listens there; stop it or choose another -support-listener\n"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, errOut, code := runBinary(t, t.TempDir(), tc.args...)
+			if code != tc.wantCode {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, tc.wantCode, errOut)
+			}
+			if !strings.Contains(errOut, tc.wantErr) {
+				t.Errorf("stderr %q does not contain %q", errOut, tc.wantErr)
+			}
+			if strings.Contains(errOut, "\nlisten tcp") || strings.HasPrefix(errOut, "listen tcp") {
+				t.Errorf("a bare listen error:\n%s", errOut)
+			}
+		})
+	}
+}
+
+// TestListenAddressForms checks that the check of -address and -support-listener lets every
+// form net.Listen takes through.
+func TestListenAddressForms(t *testing.T) {
+	for _, addr := range []string{":9090", ":0", ":", "127.0.0.1:0", "0.0.0.0:9911", "[::1]:0", "[::]:9090",
+		"[fe80::1%eth0]:80", "localhost:9090", "my-host.example.com.:80", "pod_1.svc:80", ":http"} {
+		if err := checkListenAddress("address", addr); err != nil {
+			t.Errorf("%s: %v", addr, err)
+		}
 	}
 }

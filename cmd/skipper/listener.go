@@ -1,7 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
@@ -23,9 +28,19 @@ func addListenerFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.BoolVar(&cfg.EnableTCPQueue, "enable-tcp-queue", false, "accepted for compatibility: the connection limit is always on")
 }
 
-// validateListener checks the connection limits.
+// validateListener checks the listen addresses and the connection limits.
 func (c Config) validateListener() []error {
 	var errs []error
+	if c.Address != "" { // Validate reports an empty one
+		if err := checkListenAddress("address", c.Address); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.SupportListener != "" { // empty: no support listener
+		if err := checkListenAddress("support-listener", c.SupportListener); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.MaxTCPListenerConcurrency < 0 {
 		errs = append(errs, fmt.Errorf("-max-tcp-listener-concurrency must not be negative, got %d", c.MaxTCPListenerConcurrency))
 	}
@@ -33,6 +48,59 @@ func (c Config) validateListener() []error {
 		errs = append(errs, fmt.Errorf("-max-tcp-listener-queue must not be negative, got %d", c.MaxTCPListenerQueue))
 	}
 	return errs
+}
+
+// checkListenAddress checks the form of addr, the value of the flag named flag, so that a typo
+// is a usage error before anything starts. A host name passes: whether it resolves is for
+// listenOn to find out.
+func checkListenAddress(flag, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-%s: %q is not HOST:PORT, such as 127.0.0.1:9090, [::1]:9090 or :9090", flag, addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("-%s: %q: the port %q is not a number from 0 to 65535", flag, addr, port)
+	}
+	if host != "" && !isIPOrHostName(host) {
+		return fmt.Errorf("-%s: %q: %q is neither an IP address nor a host name", flag, addr, host)
+	}
+	return nil
+}
+
+// isIPOrHostName reports whether host is an IP address or has the form of a host name
+// (RFC 1123): labels of letters, digits and hyphens, the last not all digits, so that a mistyped
+// IPv4 address such as 1.2.3.4.5 is not taken for a name to look up.
+func isIPOrHostName(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
+			strings.IndexFunc(l, func(r rune) bool { return !isHostNameRune(r) }) >= 0 {
+			return false
+		}
+	}
+	last := labels[len(labels)-1]
+	return strings.IndexFunc(last, func(r rune) bool { return r < '0' || r > '9' }) >= 0
+}
+
+func isHostNameRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
+}
+
+// listenOn opens a TCP listener on addr, the value of the flag named flag. Its error names the
+// flag: the address is on the command line, but what fails here (a port in use, one below 1024
+// without the privilege, a name that does not resolve) is the machine's state, not a typo.
+func listenOn(flag, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("-%s=%s: the address is in use, another process listens there; stop it or choose another -%s", flag, addr, flag)
+	case err != nil:
+		return nil, fmt.Errorf("-%s=%s: %w", flag, addr, err)
+	}
+	return ln, nil
 }
 
 // connLimits turns the flags into the listener's limits for a process that may open nofile

@@ -108,7 +108,7 @@ func newCerts(cfg Config, log logrus.FieldLogger) (*tlsreload.Reloader, error) {
 // is checked on every connection. The server must report connection states to the returned
 // connlimit.Listener.
 func listen(cfg Config, p *proxy.Proxy, certs *tlsreload.Reloader, conns connlimit.Options) (net.Listener, *connlimit.Listener, error) {
-	ln, err := net.Listen("tcp", cfg.Address)
+	ln, err := listenOn("address", cfg.Address)
 	if err != nil {
 		return nil, nil, err
 	}

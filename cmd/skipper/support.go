@@ -41,7 +41,7 @@ func listenSupport(cfg Config, m *metrics.Metrics, router *routing.Router, state
 	if cfg.SupportListener == "" {
 		return nil, nil
 	}
-	ln, err := net.Listen("tcp", cfg.SupportListener)
+	ln, err := listenOn("support-listener", cfg.SupportListener)
 	if err != nil {
 		return nil, err
 	}
