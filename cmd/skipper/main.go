@@ -104,12 +104,41 @@ func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, reload func(), lo
 // oneLine joins a multi-line error, such as Validate's, into one line.
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
+// buildVersion is what -version prints: the version given with -ldflags "-X main.version=...",
+// else the module's (go install ...@v1.2.3), else "(devel)"; then the VCS revision the go
+// command stamped, as it does for a plain "go build" in a git checkout, with "modified" when
+// the checkout had changes not committed.
 func buildVersion() string {
-	if version != "" {
-		return version
+	info, _ := debug.ReadBuildInfo()
+	return formatVersion(version, info)
+}
+
+// formatVersion is buildVersion with the -ldflags version and the build info (nil: none) given.
+func formatVersion(ldflagsVersion string, info *debug.BuildInfo) string {
+	v := ldflagsVersion
+	if v == "" && info != nil {
+		v = info.Main.Version
 	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
-		return info.Main.Version
+	if v == "" {
+		v = "(devel)"
 	}
-	return "(devel)"
+	if info == nil {
+		return v
+	}
+	var revision, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if revision != "" {
+		v += ", revision " + revision
+		if modified == "true" {
+			v += ", modified"
+		}
+	}
+	return v
 }
