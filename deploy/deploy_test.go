@@ -1,5 +1,6 @@
 // Package deploy holds no code, only the checks of the deployment files beside it: the systemd
-// unit must keep its hardening and pass systemd-analyze verify where systemd is installed.
+// unit must keep its hardening and pass systemd-analyze verify where systemd is installed, and
+// the unit, the Kubernetes example and the demo must say where the support listener binds.
 package deploy
 
 import (

@@ -26,4 +26,4 @@ cat <<MSG
 MSG
 
 bin/skipper -inline-routes='Host("host1") -> bearerinjector("/tmp/secrets/mytoken") -> "http://127.0.0.1:8080/"' \
-	-credentials-paths=/tmp/secrets -credentials-update-interval=10s
+	-credentials-paths=/tmp/secrets -credentials-update-interval=10s -support-listener=127.0.0.1:9911
