@@ -42,5 +42,11 @@ image: ## write bin/skipper-image.tar, skipper's OCI image (offline, reproducibl
 
 check: lint test ## what CI runs
 
+# A $(VAR) in a description shows its value: the variables named there are exported to awk.
+help: export FUZZTIME := $(FUZZTIME)
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / { \
+		d = $$2; \
+		while (match(d, /\$$\([A-Za-z_]+\)/)) \
+			d = substr(d, 1, RSTART - 1) ENVIRON[substr(d, RSTART + 2, RLENGTH - 3)] substr(d, RSTART + RLENGTH); \
+		printf "  %-8s %s\n", $$1, d }' $(MAKEFILE_LIST)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -18,8 +19,22 @@ func main() {
 	addr := flag.String("address", "127.0.0.1:8080", "address to listen on")
 	flag.Parse()
 	log.SetFlags(0)
-	log.Printf("demo-backend: echoing requests on http://%s", *addr)
-	log.Fatal(http.ListenAndServe(*addr, http.HandlerFunc(echo)))
+	ln, err := listen(*addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("demo-backend: echoing requests on http://%s", ln.Addr())
+	log.Fatal(http.Serve(ln, http.HandlerFunc(echo)))
+}
+
+// listen binds addr before anything says that the backend is up, and names the address when it
+// cannot (the port taken by another process, most often).
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("demo-backend: cannot listen on %s: %w", addr, err)
+	}
+	return ln, nil
 }
 
 // echo writes the request back as text: the request line, Host, the other headers sorted by name,
