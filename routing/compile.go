@@ -232,7 +232,13 @@ func backendURL(routeID, addr string, log logrus.FieldLogger) (*url.URL, error) 
 	out := &url.URL{Scheme: u.Scheme, Host: net.JoinHostPort(u.Hostname(), port)}
 	var ignored []string
 	if u.Path != "" && u.Path != "/" || u.Opaque != "" {
-		ignored = append(ignored, "path")
+		// The path is shown, so that one sees what the requests will not get; the query,
+		// fragment and user info are not, as they may hold a key or a password.
+		path := u.EscapedPath()
+		if u.Opaque != "" {
+			path = u.Opaque
+		}
+		ignored = append(ignored, fmt.Sprintf("path %q", abbreviate(path)))
 	}
 	if u.RawQuery != "" || u.ForceQuery {
 		ignored = append(ignored, "query")
@@ -244,8 +250,8 @@ func backendURL(routeID, addr string, log logrus.FieldLogger) (*url.URL, error) 
 		ignored = append(ignored, "user info")
 	}
 	if len(ignored) > 0 {
-		log.WithFields(logrus.Fields{fieldRoute: routeID, fieldBackend: out.String()}).
-			Warnf("backend URL %s ignored", strings.Join(ignored, " and "))
+		log.WithFields(logrus.Fields{fieldRoute: RouteName(routeID), fieldBackend: out.String()}).
+			Warnf("backend URL %s ignored: requests keep their own path", strings.Join(ignored, " and "))
 	}
 	return out, nil
 }

@@ -298,3 +298,39 @@ func TestCompileNoRegistry(t *testing.T) {
 		t.Errorf("got table of %d and errors %v, want no routes and one unknown filter error", tbl.Len(), errs)
 	}
 }
+
+// TestBackendPathWarningShowsPath: the warning about a backend URL's path shows the path that
+// requests will not get, and names the unnamed route as metrics and error bodies do; the query
+// and user info stay unshown.
+func TestBackendPathWarningShowsPath(t *testing.T) {
+	tests := []struct {
+		route, wantRoute, wantMsg string
+	}{
+		{`r: * -> "https://a.test/api/v1"`, "r", `backend URL path "/api/v1" ignored: requests keep their own path`},
+		{`r: * -> "https://a.test/a%2Fb/?key=pw"`, "r", `backend URL path "/a%2Fb/" and query ignored: requests keep their own path`},
+		{`r: * -> "https://u:pw@a.test/v2"`, "r", `backend URL path "/v2" and user info ignored: requests keep their own path`},
+		{`* -> "https://a.test/v3"`, Unnamed, `backend URL path "/v3" ignored: requests keep their own path`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.route, func(t *testing.T) {
+			defs, err := Parse("", tc.route)
+			if err != nil {
+				t.Fatal(err)
+			}
+			log, hook := logtest.NewNullLogger()
+			if _, errs := Compile(defs, CompileOptions{Log: log}); len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			entries := hook.AllEntries()
+			if len(entries) != 1 {
+				t.Fatalf("got %d log entries, want 1", len(entries))
+			}
+			if e := entries[0]; e.Message != tc.wantMsg || e.Data[fieldRoute] != tc.wantRoute {
+				t.Errorf("got %q with route %q, want %q with route %q", e.Message, e.Data[fieldRoute], tc.wantMsg, tc.wantRoute)
+			}
+			if strings.Contains(entries[0].Message, "pw") {
+				t.Errorf("the warning shows the password or key: %s", entries[0].Message)
+			}
+		})
+	}
+}

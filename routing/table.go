@@ -26,6 +26,22 @@ type Route struct {
 	m *matcher
 }
 
+// Unnamed is the name of the single route without an id wherever a route is named: error
+// bodies, logs and metric labels. It cannot be an id (ids are identifiers), and an empty name
+// would not do: Prometheus reads an empty label as no label, and `route ""` reads as a bug.
+const Unnamed = "(unnamed)"
+
+// RouteName returns the name of the route with id id: the id, or Unnamed for "".
+func RouteName(id string) string {
+	if id == "" {
+		return Unnamed
+	}
+	return id
+}
+
+// Name returns the route's name in messages, logs and metrics: its id, or Unnamed.
+func (r *Route) Name() string { return RouteName(r.ID) }
+
 // Backend is a compiled backend.
 type Backend struct {
 	Type BackendType

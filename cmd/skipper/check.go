@@ -13,9 +13,11 @@ import (
 
 // checkRoutes parses and compiles routes without serving them, for CI pipelines: every problem
 // goes to stderr as file:line:col, a summary to stdout, and the exit code is 0 only when every
-// route compiled. Secrets are not read: a route's credentials are checked when it serves.
-func checkRoutes(inline string, files []string, log *logrus.Logger, stdout, stderr io.Writer) int {
-	store, err := secrets.NewStore(secrets.Options{Log: log})
+// route compiled. Secrets are not read: a route's credentials are checked when it serves. With
+// credentials paths, a secret outside all of them is warned about, as a running skipper does;
+// without, check cannot know where the secrets will be and says nothing of them.
+func checkRoutes(inline string, files, credentialsPaths []string, log *logrus.Logger, stdout, stderr io.Writer) int {
+	store, err := secrets.NewStore(secrets.Options{Paths: credentialsPaths, Log: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "skipper: %v\n", err)
 		return exitError
@@ -31,7 +33,11 @@ func checkRoutes(inline string, files []string, log *logrus.Logger, stdout, stde
 		fmt.Fprintf(stderr, "skipper: %v\n", err)
 		return exitError
 	}
-	valid, problems := routesrc.Check(inline, files, reg, log)
+	table, problems := routesrc.Check(inline, files, reg, log)
+	if len(credentialsPaths) > 0 {
+		warnUncoveredSecrets(table, store, log)
+	}
+	valid := table.Len()
 	for _, p := range problems {
 		fmt.Fprintln(stderr, p)
 	}

@@ -20,8 +20,8 @@ func warnUncoveredSecrets(table *routing.Table, store *secrets.Store, log logrus
 			}
 			for _, name := range su.SecretNames() {
 				if !store.Covers(name) {
-					log.WithFields(logrus.Fields{"route": rt.ID, "path": name}).
-						Warnf("Route %q reads secret %s, which is under no -credentials-paths entry; its requests will fail with 503", rt.ID, name)
+					log.WithFields(logrus.Fields{"route": rt.Name(), "path": name}).
+						Warnf("Route %q reads secret %s, which is under no -credentials-paths entry; its requests will fail with 503", rt.Name(), name)
 				}
 			}
 		}

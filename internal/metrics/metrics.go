@@ -23,7 +23,8 @@
 // No label ever holds a secret or an unbounded value. Each label comes from a fixed set or from
 // something the configuration bounds:
 //
-//   - route: a route id from the table, "(unnamed)" for the unnamed route, "(no route)" (NoRoute)
+//   - route: a route id from the table, "(unnamed)" (routing.Unnamed) for the unnamed route, as in
+//     logs and error bodies, "(no route)" (NoRoute)
 //     when no route matched;
 //   - method: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, CONNECT, TRACE or "other";
 //   - status: the response status, 100 to 599, or "other";
@@ -40,6 +41,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/skipper-egress/skipper/routing"
 )
 
 // Metric and label names.
@@ -58,9 +61,6 @@ const (
 // NoRoute is the route label of requests that matched no route. Pass it as the routeID of
 // RequestDone for them. It cannot clash with a route id, which never holds parentheses.
 const NoRoute = "(no route)"
-
-// unnamedRoute is the route label of the single route without an id.
-const unnamedRoute = "(unnamed)"
 
 // durationBuckets are the upper bounds, in seconds, of both latency histograms: from a
 // millisecond, where a cached answer on loopback lands, to a minute, the longest a backend
@@ -261,10 +261,7 @@ func (m *Metrics) RetainRoutes(ids []string) {
 
 // routeLabel returns the route label of a route id.
 func routeLabel(id string) string {
-	if id == "" {
-		return unnamedRoute
-	}
-	return sanitize(id)
+	return sanitize(routing.RouteName(id))
 }
 
 // sanitize returns s with invalid UTF-8 replaced. Route ids, filter names and secret paths are

@@ -136,7 +136,7 @@ func (p *Proxy) connect(w *responseRecorder, r *http.Request, route *routing.Rou
 	case routing.BackendLoopback:
 		p.intercept(w, r, route)
 	default:
-		p.denyForward(w, r, fmt.Sprintf("route %s does not open tunnels to %s", route.ID, r.Host))
+		p.denyForward(w, r, fmt.Sprintf("route %s does not open tunnels to %s", route.Name(), r.Host))
 	}
 }
 
@@ -162,7 +162,7 @@ func (p *Proxy) blindTunnel(w *responseRecorder, r *http.Request, route *routing
 	}
 	stats, err := p.fwd.tunnels.Run(ctx, client, upstream)
 	w.written = stats.Down
-	p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host, "up": stats.Up, "down": stats.Down, fieldError: err}).
+	p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host, "up": stats.Up, "down": stats.Down, fieldError: err}).
 		Debug("tunnel closed")
 }
 

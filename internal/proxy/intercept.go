@@ -57,12 +57,12 @@ func (p *Proxy) intercept(w *responseRecorder, r *http.Request, route *routing.R
 	err = conn.HandshakeContext(hctx)
 	cancel()
 	if err != nil {
-		p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host, fieldError: err}).
+		p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host, fieldError: err}).
 			Debug("tls handshake in intercepted tunnel failed")
 		return
 	}
 	p.serveIntercepted(ctx, conn, r.Host)
-	p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host}).Debug("intercepted tunnel closed")
+	p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host}).Debug("intercepted tunnel closed")
 }
 
 // serveIntercepted serves HTTP/1.1 on conn until the client closes it, it stays idle for the

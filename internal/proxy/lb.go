@@ -240,7 +240,7 @@ func (p *Proxy) forwardLB(w *responseRecorder, r, out *http.Request, route *rout
 					}
 					out.Body = body
 				}
-				p.log.WithField(fieldRoute, route.ID).WithField(fieldBackend, ep.url.Host).
+				p.log.WithField(fieldRoute, route.Name()).WithField(fieldBackend, ep.url.Host).
 					Debug("endpoint refused the connection, retrying on another")
 				continue
 			}

@@ -468,7 +468,7 @@ func (p *Proxy) respond(w *responseRecorder, r, out *http.Request, route *routin
 		}
 		if r.Context().Err() != nil {
 			// The client went away; there is nobody to answer.
-			p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldError: err}).Debug("client canceled request")
+			p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldError: err}).Debug("client canceled request")
 			w.status = statusClientClosed
 			return
 		}
@@ -511,7 +511,7 @@ func (p *Proxy) respond(w *responseRecorder, r, out *http.Request, route *routin
 		}
 		// The status line is gone; tearing the connection down is the only way left to tell
 		// the client that the body is incomplete.
-		p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldBackend: out.URL.Host, fieldError: err}).
+		p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldBackend: out.URL.Host, fieldError: err}).
 			Error("reading backend response body")
 		panic(http.ErrAbortHandler)
 	}
@@ -547,7 +547,7 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 	}
 	if errors.Is(err, errClientBodyTimeout) {
 		// The client's fault, and the connection is in the middle of its body: close it.
-		p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host}).Debug("client request body read timeout")
+		p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host}).Debug("client request body read timeout")
 		w.Header().Set("Connection", "close")
 		http.Error(w, http.StatusText(code), code)
 		return
@@ -555,17 +555,17 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 	if errors.Is(err, errCircuitOpen) {
 		// Every request fails this way while the breaker is open; the state change is what
 		// deserves a log line, not each refusal.
-		p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host}).Debug("circuit breaker open")
+		p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host}).Debug("circuit breaker open")
 		w.Header().Set(headerCircuitOpen, "true")
 		http.Error(w, http.StatusText(code), code)
 		return
 	}
 	if errors.Is(err, filters.ErrCredentialUnavailable) {
 		p.warnCredential(route, r, err, "credential unavailable, requests on this route fail with 503")
-		http.Error(w, fmt.Sprintf("%s: no usable credential for route %q", http.StatusText(code), route.ID), code)
+		http.Error(w, fmt.Sprintf("%s: no usable credential for route %q", http.StatusText(code), route.Name()), code)
 		return
 	}
-	fields := logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host, fieldError: err}
+	fields := logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host, fieldError: err}
 	if route.Backend.URL != nil {
 		fields[fieldBackend] = route.Backend.URL.Host
 	}
@@ -599,7 +599,7 @@ func (p *Proxy) recordInjection(route *routing.Route, i int, f filters.Filter, e
 // secret's path and why it is unusable, never its value.
 func (p *Proxy) warnCredential(route *routing.Route, r *http.Request, err error, msg string) {
 	if p.shouldWarn(route.ID) {
-		p.log.WithFields(logrus.Fields{fieldRoute: route.ID, fieldHost: r.Host, fieldError: err}).Warn(msg)
+		p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host, fieldError: err}).Warn(msg)
 	}
 }
 

@@ -106,7 +106,7 @@ func (p *Proxy) tunnel(w *responseRecorder, r *http.Request, res *http.Response,
 	// The client may have sent its first bytes of the new protocol right behind the request.
 	stats, err := p.fwd.tunnels.Run(r.Context(), forward.Hijacked(client, brw.Reader), backend)
 	w.written = stats.Down
-	p.log.WithFields(logrus.Fields{fieldRoute: route.ID, "upgrade": proto, "up": stats.Up, "down": stats.Down, fieldError: err}).
+	p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), "upgrade": proto, "up": stats.Up, "down": stats.Down, fieldError: err}).
 		Debug("tunnel closed")
 }
 

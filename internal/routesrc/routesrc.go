@@ -272,9 +272,9 @@ func (l *Loader) report(r Result) {
 }
 
 // Check parses and compiles the inline routes and the files together, as a Loader would serve
-// them, without serving anything. It returns how many routes compiled and every problem found:
-// a syntax error per source that has one, then each route that would be left out.
-func Check(inline string, files []string, reg *filters.Registry, log logrus.FieldLogger) (valid int, problems []error) {
+// them, without serving anything. It returns the table of the routes that compiled and every
+// problem found: a syntax error per source that has one, then each route that would be left out.
+func Check(inline string, files []string, reg *filters.Registry, log logrus.FieldLogger) (valid *routing.Table, problems []error) {
 	var all []*routing.RouteDef
 	add := func(name, src string) {
 		defs, err := routing.Parse(name, src)
@@ -296,5 +296,5 @@ func Check(inline string, files []string, reg *filters.Registry, log logrus.Fiel
 		add(f, string(src))
 	}
 	table, errs := routing.Compile(all, routing.CompileOptions{Filters: reg, Log: log})
-	return table.Len(), append(problems, errs...)
+	return table, append(problems, errs...)
 }
