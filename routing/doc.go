@@ -57,8 +57,11 @@
 //     balancers append the client's address.
 //
 // Routes with a Path or PathSubtree are tried first; among them the most specific path wins
-// (exact before subtree, longer subtree before shorter, static segment before :param before
-// *rest); then the route with more predicates, Weight(n) counting n; then the lower route id.
+// (longer subtree before shorter, static segment before :param before *rest); then the route
+// with more predicates, Weight(n) counting n; then a Path before a PathSubtree; then the lower
+// route id. As in Skipper, PathSubtree("/a") competes with Path("/a") on /a, with Path("/a/")
+// on /a/ and with Path("/a/*rest") below, by predicates: PathSubtree("/a") && Method("PUT")
+// beats Path("/a") for PUT /a.
 // Table.MatchParams also returns the values of a route's :name and *name wildcards.
 //
 // # Matching many routes

@@ -90,7 +90,10 @@ func TestMatch(t *testing.T) {
 		// Precedence.
 		{"path route beats more predicates", `p: Path("/x") -> <shunt>; h: Host("example") && Method("GET") && True() -> <shunt>`, request{target: "GET /x"}, "p"},
 		{"non-path route when path fails", `p: Path("/x") -> <shunt>; h: Host("example") -> <shunt>`, request{target: "GET /y"}, "h"},
-		{"exact beats subtree", `s: PathSubtree("/foo") && True() && True() -> <shunt>; e: Path("/foo") -> <shunt>`, request{target: "GET /foo"}, "e"},
+		{"exact beats subtree of equal weight", `s: PathSubtree("/foo") -> <shunt>; e: Path("/foo") -> <shunt>`, request{target: "GET /foo"}, "e"},
+		{"subtree with more predicates beats exact", `s: PathSubtree("/foo") && True() && True() -> <shunt>; e: Path("/foo") -> <shunt>`, request{target: "GET /foo"}, "s"},
+		{"catch-all and subtree share by weight", `c: Path("/foo/*r") -> <shunt>; s: PathSubtree("/foo") && True() -> <shunt>`, request{target: "GET /foo/x"}, "s"},
+		{"catch-all beats subtree of equal weight", `s: PathSubtree("/foo") -> <shunt>; c: Path("/foo/*r") -> <shunt>`, request{target: "GET /foo/x"}, "c"},
 		{"longer subtree wins", `s: PathSubtree("/a") -> <shunt>; l: PathSubtree("/a/b") -> <shunt>`, request{target: "GET /a/b/c"}, "l"},
 		{"shorter subtree elsewhere", `s: PathSubtree("/a") -> <shunt>; l: PathSubtree("/a/b") -> <shunt>`, request{target: "GET /a/c"}, "s"},
 		{"static beats param", `p: Path("/u/:id") -> <shunt>; s: Path("/u/me") -> <shunt>`, request{target: "GET /u/me"}, "s"},

@@ -1,7 +1,9 @@
 package routing
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -10,19 +12,22 @@ import (
 const maxStaticList = 8
 
 // pathNode is one position in the path tree: the routes with Path or PathSubtree, filed by
-// the segments of their patterns. A depth-first search that tries, at each node, the static
-// child named by the next request segment, then the :param child, then the *rest routes, then
-// the routes whose pattern ends here, then the subtrees, meets the routes in exactly the order
-// comparePaths gives them (static names that differ from the segment cannot match anyway).
-// The first route found that matches is therefore the one a linear scan of the table finds.
+// the segments of their patterns. A depth-first search tries, at each node, the static child
+// named by the next request segment, then the :param child, then the *rest bucket, or the
+// bucket of routes whose pattern ends here when the path does.
+//
+// As in Skipper, a PathSubtree("/a") is filed in three buckets, which it shares with the Path
+// routes of the same shape: "/a" (end of node a), "/a/" (end of the "" child of node a) and
+// "/a/**" (catch-all of node a, with Path("/a/*rest")). The routes of a bucket are ordered by
+// compareInBucket, so there the route with more predicates wins whether it is a Path or a
+// PathSubtree: PathSubtree("/a") && Method("PUT") beats Path("/a") for PUT /a.
 type pathNode struct {
 	lit       string               // this node's static segment, as a child
 	statics   []*pathNode          // static children, when there are few
 	staticMap map[string]*pathNode // static children, when there are many
 	param     *pathNode
-	catchAll  *bucket // Path("/a/*rest")
-	end       *bucket // Path("/a")
-	subtree   *bucket // PathSubtree("/a")
+	catchAll  *bucket // Path("/a/*rest"), PathSubtree("/a") below /a/
+	end       *bucket // Path("/a"), PathSubtree("/a") on /a itself
 }
 
 // buildPathTree files routes, which must be in precedence order, by their path patterns.
@@ -31,21 +36,40 @@ func buildPathTree(routes []*Route, minIndexed int) *pathNode {
 	lists := map[*bucket][]*Route{}
 	var order []*bucket // buckets in creation order, so that building them is deterministic
 	for _, rt := range routes {
-		b := root.insert(rt.m.path.segs)
-		if _, ok := lists[b]; !ok {
-			order = append(order, b)
+		for _, b := range root.insert(rt.m.path.segs) {
+			if _, ok := lists[b]; !ok {
+				order = append(order, b)
+			}
+			lists[b] = append(lists[b], rt)
 		}
-		lists[b] = append(lists[b], rt)
 	}
 	for _, b := range order {
+		slices.SortStableFunc(lists[b], compareInBucket)
 		b.build(lists[b], minIndexed)
 	}
 	root.finish()
 	return root
 }
 
-// insert walks to (creating as needed) the bucket for a pattern's segments.
-func (n *pathNode) insert(segs []pathSeg) *bucket {
+// compareInBucket orders the routes of one bucket, whose path patterns all match the same
+// request paths: more predicates first (Weight(n) counting n), then a Path before a
+// PathSubtree, then the lower id.
+func compareInBucket(a, b *Route) int {
+	if c := cmp.Compare(b.m.weight, a.m.weight); c != 0 {
+		return c
+	}
+	if as, bs := a.m.path.subtree, b.m.path.subtree; as != bs {
+		if bs {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// insert walks to (creating as needed) the buckets for a pattern's segments: one for a Path,
+// three for a PathSubtree.
+func (n *pathNode) insert(segs []pathSeg) []*bucket {
 	for _, s := range segs {
 		switch s.kind {
 		case segStatic:
@@ -56,11 +80,15 @@ func (n *pathNode) insert(segs []pathSeg) *bucket {
 			}
 			n = n.param
 		case segCatchAll:
-			return ensureBucket(&n.catchAll)
+			return []*bucket{ensureBucket(&n.catchAll)}
 		case segEnd:
-			return ensureBucket(&n.end)
+			return []*bucket{ensureBucket(&n.end)}
 		case segSubtree:
-			return ensureBucket(&n.subtree)
+			return []*bucket{
+				ensureBucket(&n.end),
+				ensureBucket(&n.staticChild("").end),
+				ensureBucket(&n.catchAll),
+			}
 		}
 	}
 	panic("routing: path pattern without a terminal segment") // compilePath always adds one
@@ -136,18 +164,12 @@ func (n *pathNode) lookup(r *http.Request, p, rest string, done bool) *Route {
 			}
 		}
 		if n.catchAll != nil && rest != "" {
-			if rt := n.catchAll.lookup(r, p); rt != nil {
-				return rt
-			}
+			return n.catchAll.lookup(r, p)
 		}
+		return nil
 	}
-	if done && n.end != nil {
-		if rt := n.end.lookup(r, p); rt != nil {
-			return rt
-		}
-	}
-	if n.subtree != nil {
-		return n.subtree.lookup(r, p)
+	if n.end != nil {
+		return n.end.lookup(r, p)
 	}
 	return nil
 }

@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// matchLinear is the reference matcher the indexes must agree with: the first route in
-// precedence order whose predicates all hold.
+// matchLinear is the reference matcher the indexes must agree with: of the routes whose
+// predicates all hold, the first in precedence order, where a PathSubtree counts as the Path
+// it stands for on this request path (see effectivePattern).
 func (t *Table) matchLinear(r *http.Request) *Route {
 	if t == nil {
 		return nil
@@ -20,12 +22,45 @@ func (t *Table) matchLinear(r *http.Request) *Route {
 	if r.URL != nil {
 		p = cleanPath(r.URL.Path)
 	}
+	var best *Route
 	for _, rt := range t.routes {
-		if rt.m.match(r, p) {
-			return rt
+		if rt.m.match(r, p) && (best == nil || compareRoutesOn(p, rt, best) < 0) {
+			best = rt
 		}
 	}
-	return nil
+	return best
+}
+
+// compareRoutesOn is compareRoutes for routes that both match the cleaned path p.
+func compareRoutesOn(p string, a, b *Route) int {
+	if a.m.path == nil || b.m.path == nil {
+		return compareRoutes(a, b)
+	}
+	if c := comparePaths(effectivePattern(a.m.path, p), effectivePattern(b.m.path, p)); c != 0 {
+		return c
+	}
+	return compareInBucket(a, b)
+}
+
+// effectivePattern returns the pattern a PathSubtree that matches p competes as, as Skipper
+// files it: Path("/a") on /a, Path("/a/") on /a/, Path("/a/*") below. Other patterns are
+// returned as they are.
+func effectivePattern(pp *pathPattern, p string) *pathPattern {
+	if !pp.subtree {
+		return pp
+	}
+	base := pp.segs[:len(pp.segs)-1]
+	depth := strings.Count(p, "/") // the segments of p, counting a trailing ""
+	segs := slices.Clone(base)
+	switch {
+	case depth == len(base):
+		segs = append(segs, pathSeg{kind: segEnd})
+	case depth == len(base)+1 && strings.HasSuffix(p, "/"):
+		segs = append(segs, pathSeg{kind: segStatic}, pathSeg{kind: segEnd})
+	default:
+		segs = append(segs, pathSeg{kind: segCatchAll})
+	}
+	return &pathPattern{segs: segs}
 }
 
 // choices turns fuzz input into decisions; once the input is used up, every choice is 0.

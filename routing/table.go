@@ -75,6 +75,10 @@ type Table struct {
 //     before a *rest;
 //   - then the route with more predicates (Weight(n) adds n; * and Path count nothing);
 //   - then the route id, so that the winner never depends on the order of the input.
+//
+// This is the order of Routes. Match differs from it in one way, as Skipper does: on the path
+// of a PathSubtree itself, with or without a trailing "/", and below it, a PathSubtree
+// competes with the Path routes of that shape by predicates only (see pathNode).
 func newTable(routes []*Route) *Table {
 	slices.SortStableFunc(routes, compareRoutes)
 	return indexTable(routes, defaultMinIndexed)
