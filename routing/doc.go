@@ -62,6 +62,10 @@
 // route id. As in Skipper, PathSubtree("/a") competes with Path("/a") on /a, with Path("/a/")
 // on /a/ and with Path("/a/*rest") below, by predicates: PathSubtree("/a") && Method("PUT")
 // beats Path("/a") for PUT /a.
+//
+// Requests are matched on their decoded path cleaned as Skipper cleans it (dimfeld/httppath):
+// "//" and dot segments are resolved, a trailing "/" is kept and a final "." leaves one, so
+// /a/b/. is /a/b/, which Path("/a/b") does not match. Path patterns are cleaned the same way.
 // Table.MatchParams also returns the values of a route's :name and *name wildcards.
 //
 // # Matching many routes

@@ -84,6 +84,8 @@ func TestMatch(t *testing.T) {
 		{"catch-all", `a: Path("/f/*rest") -> <shunt>`, request{target: "GET /f/a/b"}, "a"},
 		{"catch-all needs a remainder", `a: Path("/f/*rest") -> <shunt>`, request{target: "GET /f/"}, "<nil>"},
 		{"dot segments cleaned", `a: Path("/a/c") -> <shunt>`, request{target: "GET /a/./b/../c"}, "a"},
+		{"final dot leaves a slash", `a: Path("/a/b") -> <shunt>`, request{target: "GET /a/b/."}, "<nil>"},
+		{"final dot matches trailing slash", `a: Path("/a/b/") -> <shunt>`, request{target: "GET /a/b/."}, "a"},
 		{"double slash cleaned", `a: Path("/a/b") -> <shunt>`, request{target: "GET //a//b"}, "a"},
 		{"encoded slash decoded", `a: Path("/a/b") -> <shunt>`, request{target: "GET /a%2Fb"}, "a"},
 		{"query ignored", `a: Path("/a") -> <shunt>`, request{target: "GET /a?x=1"}, "a"},
@@ -210,6 +212,14 @@ func TestCleanPath(t *testing.T) {
 		{"/..", "/"},
 		{"/../", "/"},
 		{"/a/.b/..c", "/a/.b/..c"},
+		{"/a/b/.", "/a/b/"},
+		{"/a/b/./", "/a/b/"},
+		{"/a/b/../.", "/a/"},
+		{"/.", "/"},
+		{".", "/"},
+		{"a/", "/a"},
+		{"ab/", "/ab/"},
+		{"/a/...", "/a/..."},
 	}
 	for _, tc := range tests {
 		if got := cleanPath(tc.in); got != tc.want {

@@ -154,17 +154,20 @@ func (pp *pathPattern) String() string {
 	return "exact " + pp.clean
 }
 
-// cleanPath resolves dot segments and repeated slashes and makes the path start with "/",
-// keeping a trailing slash. An already clean path is returned as it is, without allocating.
+// cleanPath resolves dot segments and repeated slashes and makes the path start with "/", as
+// Skipper does (dimfeld/httppath's Clean): a trailing slash is kept, and a final "." segment
+// leaves one, so /a/b/. is /a/b/ (but /a/b/.. is /a). A path of two bytes or fewer ending in
+// "/" (such as "a/") gets none. An already clean path is returned as it is, without allocating.
 func cleanPath(p string) string {
 	if isCleanPath(p) {
 		return p
 	}
+	trailing := len(p) > 2 && p[len(p)-1] == '/' || p == "." || strings.HasSuffix(p, "/.")
 	if p == "" || p[0] != '/' {
 		p = "/" + p
 	}
 	c := path.Clean(p)
-	if c != "/" && strings.HasSuffix(p, "/") {
+	if trailing && c != "/" {
 		c += "/"
 	}
 	return c
