@@ -41,5 +41,6 @@ func FuzzParse(f *testing.F) {
 		if !reflect.DeepEqual(withoutPos(again), withoutPos(defs)) {
 			t.Fatalf("Parse(%q): round trip changed the routes\nprinted:\n%s\nreprinted:\n%s", src, printed, Print(again))
 		}
+		checkTableRoundTrip(t, defs)
 	})
 }

@@ -4,7 +4,7 @@
 //	GET /metrics   the Prometheus exposition of the proxy's metrics
 //	GET /healthz   200 "ok" while the process runs
 //	GET /ready     200 "ready" once routes are loaded and while not draining, else 503
-//	GET /routes    the current route table as eskip, in priority order
+//	GET /routes    the current route table as eskip, in priority order (?nopretty: one line each)
 //
 // HEAD is served wherever GET is; other methods get 405, other paths 404.
 package support
@@ -88,14 +88,16 @@ func New(opts Options) http.Handler {
 // routesHandler prints the current route table.
 type routesHandler struct{ router *routing.Router }
 
-// ServeHTTP writes the table in effect now as eskip, one route per line in priority order.
+// ServeHTTP writes the table in effect now as eskip in priority order, as Skipper's /routes
+// does (routing.PrintTable): pretty, a line per filter and a blank line between routes, unless
+// the query has nopretty (with any value but "0" or "false"), which asks for a line per route.
 //
 // The text is the route definitions as written, so it holds secret *paths* (credential filters
 // name the file to read) but never a secret's value, which only the filters read at request
 // time. A literal value given to a filter such as setRequestHeader("X-Api-Key", "...") is
 // printed as written: it is the route author's text, which is in the routes file already, not
 // a secret from a credentials path.
-func (h routesHandler) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+func (h routesHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	routes := h.router.Load().Routes()
 	defs := make([]*routing.RouteDef, 0, len(routes))
 	for _, r := range routes {
@@ -103,11 +105,13 @@ func (h routesHandler) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 			defs = append(defs, r.Def)
 		}
 	}
-	var text string
-	if len(defs) > 0 {
-		text = routing.Print(defs)
-	}
-	writeText(w, http.StatusOK, text)
+	writeText(w, http.StatusOK, routing.PrintTable(defs, pretty(r)))
+}
+
+// pretty reads Skipper's nopretty query parameter: absent, "0" or "false" mean pretty.
+func pretty(r *http.Request) bool {
+	v, ok := r.URL.Query()["nopretty"]
+	return !ok || len(v) == 0 || v[0] == "0" || v[0] == "false"
 }
 
 // writeText answers with a plain-text body that clients and caches must take as it is.

@@ -75,7 +75,10 @@ func TestEndpoints(t *testing.T) {
 	}{
 		{"GET", "/healthz", 200, "ok\n", ""},
 		{"GET", "/ready", 200, "ready\n", ""},
-		{"GET", "/routes", 200, "r1: Path(\"/a\") -> \"https://a.example\";\nr2: * -> <shunt>;\n", ""},
+		{"GET", "/routes", 200, "r1: Path(\"/a\")\n  -> \"https://a.example\";\n\nr2: *\n  -> <shunt>;\n", ""},
+		{"GET", "/routes?nopretty", 200, "r1: Path(\"/a\") -> \"https://a.example\";\nr2: * -> <shunt>;\n", ""},
+		{"GET", "/routes?nopretty=1", 200, "r1: Path(\"/a\") -> \"https://a.example\";\nr2: * -> <shunt>;\n", ""},
+		{"GET", "/routes?nopretty=false", 200, "r1: Path(\"/a\")\n  -> \"https://a.example\";\n\nr2: *\n  -> <shunt>;\n", ""},
 		{"GET", "/metrics", 200, "", `skipper_requests_total{method="GET",route="gh",status="200"} 1`},
 		{"HEAD", "/healthz", 200, "", ""},
 		{"HEAD", "/routes", 200, "", ""},
@@ -212,7 +215,7 @@ lit: Host("lit.example") -> setRequestHeader("X-Route", "literal") -> "https://l
 	for _, r := range table.Routes() {
 		defs = append(defs, r.Def)
 	}
-	if want := routing.Print(defs); res.body != want {
+	if want := routing.PrintTable(defs, true); res.body != want {
 		t.Errorf("body: got\n%s\nwant\n%s", res.body, want)
 	}
 	// Priority order: the route with a path comes first.
@@ -242,10 +245,12 @@ func TestRoutesFollowsSwaps(t *testing.T) {
 		{"one route", `a: * -> <shunt>`, "a: * -> <shunt>;\n"},
 		{"unnamed route", `* -> "https://u.example"`, "* -> \"https://u.example\"\n"},
 		{"replaced", `b: Path("/b") -> <shunt>; c: * -> <shunt>`, "b: Path(\"/b\") -> <shunt>;\nc: * -> <shunt>;\n"},
+		{"as Skipper prints", `d: Any() && Method("GET") && Host("^d[.]test$") -> <shunt>`,
+			"d: Host(/^d[.]test$/) && Method(\"GET\") -> <shunt>;\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			router.Swap(compile(t, tc.routes, nil))
-			if got := get(t, srv, "GET", "/routes").body; got != tc.want {
+			if got := get(t, srv, "GET", "/routes?nopretty").body; got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
