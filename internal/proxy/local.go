@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/routing"
@@ -25,6 +26,12 @@ var errMaxLoopbacks = errors.New("too many loopbacks")
 // response filters of the filters that ran, and of the <loopback> routes before route, see the
 // answer first: status(418) -> <shunt> answers 418, and a setResponseHeader before
 // inlineContent adds its header.
+//
+// The answer is the route's, not an error of the proxy, so it carries only the fields its
+// filters set, as Skipper's: no X-Content-Type-Options. An answer without content (a <shunt>,
+// a redirect) has no Content-Type and no body, and its head is flushed before the handler
+// returns, so that the server does not add "Content-Length: 0": over HTTP/1.1 the client sees
+// an empty chunked body, as from Skipper, which flushes every answer's head.
 func (p *Proxy) answerLocally(w *responseRecorder, r, out *http.Request, route *routing.Route, n int, rep *filters.Reply) {
 	res := &http.Response{StatusCode: http.StatusNotFound, Header: make(http.Header), Request: out}
 	if rep != nil {
@@ -42,8 +49,9 @@ func (p *Proxy) answerLocally(w *responseRecorder, r, out *http.Request, route *
 	for k, vv := range res.Header {
 		h[k] = append(h[k], vv...)
 	}
-	if rep == nil {
+	if rep == nil || isRedirect(rep) {
 		w.WriteHeader(res.StatusCode)
+		_ = http.NewResponseController(w).Flush() // the client went away; nothing left to tell it
 		return
 	}
 	body := rep.Body
@@ -53,9 +61,16 @@ func (p *Proxy) answerLocally(w *responseRecorder, r, out *http.Request, route *
 	if h.Get("Content-Type") == "" {
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 	}
-	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(res.StatusCode)
 	_, _ = io.WriteString(w, body) // the client went away; nothing left to tell it
+}
+
+// isRedirect reports whether rep is a redirect without a body of its own, such as
+// redirectTo's, which Skipper sends with neither body nor Content-Type: the Location is the
+// whole answer.
+func isRedirect(rep *filters.Reply) bool {
+	return rep.Body == "" && rep.Status >= 300 && rep.Status < 400
 }
 
 // responseFilters runs the response filters among fs on res, last first, then those of the
