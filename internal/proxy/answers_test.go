@@ -1,6 +1,8 @@
 package proxy_test
 
 import (
+	"fmt"
+	"net/http"
 	"slices"
 	"testing"
 
@@ -51,5 +53,35 @@ func TestLocalAnswerFields(t *testing.T) {
 				t.Errorf("got Transfer-Encoding %q, want chunked", res.TransferEncoding)
 			}
 		})
+	}
+}
+
+// TestInvalidQuery checks that a query that does not parse is answered 400 "Invalid query", as
+// Skipper's -validate-query does, and never reaches the backend, while a good one passes byte
+// for byte.
+func TestInvalidQuery(t *testing.T) {
+	backend := proxytest.NewBackend(t, nil)
+	p := proxytest.New(t, fmt.Sprintf(`r: * -> %q;`, backend.URL), proxytest.Options{})
+	for _, q := range []string{";x=1", "a=%zz", "a=b;c=d", "a=1&b=%", "%zz=1"} {
+		res, body := p.Do(t, http.MethodGet, "a.test", "/x?"+q)
+		if res.StatusCode != http.StatusBadRequest || body != "Invalid query\n" {
+			t.Errorf("?%s: got %d %q, want 400 %q", q, res.StatusCode, body, "Invalid query\n")
+		}
+		if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("?%s: got X-Content-Type-Options %q, want nosniff", q, got)
+		}
+		if got := res.Header.Get("Content-Type"); got != "text/plain; charset=utf-8" {
+			t.Errorf("?%s: got Content-Type %q, want text/plain", q, got)
+		}
+	}
+	if n := len(backend.Received()); n != 0 {
+		t.Fatalf("backend got %d requests with invalid queries, want none", n)
+	}
+	const good = "a=%20b&c=+&d&e=%C3%A9"
+	if res, _ := p.Do(t, http.MethodGet, "a.test", "/x?"+good); res.StatusCode != http.StatusOK {
+		t.Fatalf("?%s: got %d, want 200", good, res.StatusCode)
+	}
+	if got := backend.Last(t).RequestURI; got != "/x?"+good {
+		t.Errorf("backend got %q, want %q", got, "/x?"+good)
 	}
 }

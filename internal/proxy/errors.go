@@ -14,6 +14,10 @@ import (
 // errNoRoute is the reason logged when no route matches a request.
 var errNoRoute = errors.New("no route")
 
+// errInvalidQuery is the reason a request whose query does not parse (a ";" separator, a bad
+// "%" escape) is refused with 400 before it is matched.
+var errInvalidQuery = errors.New("invalid query")
+
 // errClientBodyTimeout is the reason a request failed when its client did not send the body
 // within the deadline of the route's readTimeout filter.
 var errClientBodyTimeout = errors.New("client request body read timeout")
@@ -40,6 +44,8 @@ func (p *Proxy) statusFor(err error) int {
 		return p.noRoute // 404 unless -default-http-status says otherwise
 	case errors.As(err, &fe):
 		return fe.status
+	case errors.Is(err, errInvalidQuery):
+		return http.StatusBadRequest
 	case errors.Is(err, errUpgrade):
 		return http.StatusBadGateway
 	case errors.As(err, new(*tls.CertificateVerificationError)):

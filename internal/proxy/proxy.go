@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -216,6 +217,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		delete(r.Header, framingHeader)
 		if err := p.refusedFraming(v); err != nil {
 			p.fail(rw, r, nil, err)
+			return
+		}
+	}
+	if q := r.URL.RawQuery; q != "" {
+		if _, err := url.ParseQuery(q); err != nil {
+			// As Skipper's -validate-query (on by default): a query that a backend could read
+			// one way and a filter another never leaves.
+			p.fail(rw, r, nil, fmt.Errorf("%w: %w", errInvalidQuery, err))
 			return
 		}
 	}
@@ -543,6 +552,10 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 		p.log.WithFields(logrus.Fields{fieldHost: r.Host, "remote": r.RemoteAddr, fieldError: err}).
 			Warn("refused a malformed or ambiguous request before parsing it")
 		http.Error(w, http.StatusText(code), code)
+		return
+	case errors.Is(err, errInvalidQuery):
+		p.log.WithFields(logrus.Fields{fieldHost: r.Host, fieldError: err}).Debug("invalid query")
+		http.Error(w, "Invalid query", code) // Skipper's words
 		return
 	}
 	if errors.Is(err, errClientBodyTimeout) {
