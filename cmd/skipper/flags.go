@@ -139,7 +139,7 @@ func addServerFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.DurationVar(&cfg.WaitForHealthcheckInterval, "wait-for-healthcheck-interval", 0,
 		"after SIGTERM, keep serving this long with /ready failing before shutting down; Skipper's 45s suits load balancers, a sidecar needs none")
 	fs.BoolVar(&cfg.ProxyPreserveHost, "proxy-preserve-host", false, "send the client's Host to the backend instead of the backend's own")
-	fs.BoolVar(&cfg.NormalizeHost, "normalize-host", false, "lower-case the Host and drop a trailing dot before matching routes")
+	fs.BoolVar(&cfg.NormalizeHost, "normalize-host", false, "lower-case the Host and drop its port and a trailing dot before matching routes")
 	fs.IntVar(&cfg.DefaultHTTPStatus, "default-http-status", http.StatusNotFound, "status of a request that no route matches")
 	fs.IntVar(&cfg.MaxLoopbacks, "max-loopbacks", 9, "how often one request may pass through <loopback> routes before it fails with 500")
 	fs.BoolVar(&cfg.RemoveHopHeaders, "remove-hop-headers", false,

@@ -78,7 +78,7 @@ func (p *Proxy) prepare(r *http.Request) {
 		r.TLS, _ = r.Context().Value(tlsStateKey{}).(*tls.ConnectionState)
 	}
 	if p.normalize {
-		r.Host = normalizeHost(r.Host)
+		r.Host = normalizeHost(r.Host, r.Method == http.MethodConnect)
 	}
 	if p.forwarded != nil {
 		p.forwarded.set(r)

@@ -240,16 +240,24 @@ func (c *scriptConn) SetReadDeadline(time.Time) error { return nil }
 func (c *scriptConn) Close() error { return nil }
 
 func TestNormalizeHost(t *testing.T) {
-	for in, want := range map[string]string{
-		"Example.COM":      "example.com",
-		"example.com.":     "example.com",
-		"Example.com.:808": "example.com:808",
-		"[::1]:80":         "[::1]:80",
-		"[::1]":            "[::1]",
-		"":                 "",
+	for _, tc := range []struct {
+		in       string
+		keepPort bool
+		want     string
+	}{
+		{"Example.COM", false, "example.com"},
+		{"example.com.", false, "example.com"},
+		{"Example.com.:808", false, "example.com"},
+		{"A.LocalHost:9090", false, "a.localhost"},
+		{"Example.com.:808", true, "example.com:808"},
+		{"[::1]:80", false, "[::1]"},
+		{"[::1]:80", true, "[::1]:80"},
+		{"[::1]", false, "[::1]"},
+		{"::1", false, "::1"},
+		{"", false, ""},
 	} {
-		if got := normalizeHost(in); got != want {
-			t.Errorf("normalizeHost(%q): got %q, want %q", in, got, want)
+		if got := normalizeHost(tc.in, tc.keepPort); got != tc.want {
+			t.Errorf("normalizeHost(%q, %v): got %q, want %q", tc.in, tc.keepPort, got, tc.want)
 		}
 	}
 }

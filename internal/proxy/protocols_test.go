@@ -418,7 +418,7 @@ func TestHostOptions(t *testing.T) {
 		{"preserve host", proxytest.Options{PreserveHost: true}, "api.example.com:8080", 200, "api.example.com:8080"},
 		{"no normalization", proxytest.Options{}, "API.Example.com.", 404, ""},
 		{"normalize host", proxytest.Options{NormalizeHost: true}, "API.Example.com.", 200, backend.Addr()},
-		{"normalize and preserve", proxytest.Options{NormalizeHost: true, PreserveHost: true}, "API.Example.COM.:8080", 200, "api.example.com:8080"},
+		{"normalize and preserve", proxytest.Options{NormalizeHost: true, PreserveHost: true}, "API.Example.COM.:8080", 200, "api.example.com"},
 		{"default status", proxytest.Options{NoRouteStatus: http.StatusForbidden}, "other.example.com", 403, ""},
 	}
 	for _, tc := range tests {
@@ -472,5 +472,25 @@ func TestRequestTrailers(t *testing.T) {
 	}
 	if body := string(backend.Last(t).Body); body != "part1part2" {
 		t.Errorf("backend got body %q, want part1part2", body)
+	}
+}
+
+// TestNormalizeHostMatching checks -normalize-host as Skipper's: the Host is lower-cased and
+// loses its port and trailing dot before matching, so an anchored Host predicate matches.
+func TestNormalizeHostMatching(t *testing.T) {
+	backend := proxytest.NewBackend(t, nil)
+	routes := fmt.Sprintf(`r: Host(/^a[.]localhost$/) -> "http://%s"`, backend.Addr())
+	plain := proxytest.New(t, routes, proxytest.Options{})
+	normal := proxytest.New(t, routes, proxytest.Options{NormalizeHost: true})
+	for _, host := range []string{"A.LocalHost:9090", "a.localhost.", "a.localhost.:80", "a.localhost"} {
+		if res, body := normal.Do(t, http.MethodGet, host, "/"); res.StatusCode != http.StatusOK {
+			t.Errorf("Host %q with -normalize-host: got %d %q, want 200", host, res.StatusCode, body)
+		}
+	}
+	if res, _ := plain.Do(t, http.MethodGet, "A.LocalHost:9090", "/"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("Host %q without -normalize-host: got %d, want 404", "A.LocalHost:9090", res.StatusCode)
+	}
+	if n := len(backend.Received()); n != 4 {
+		t.Errorf("backend got %d requests, want 4", n)
 	}
 }

@@ -55,8 +55,9 @@ type Options struct {
 	// PreserveHost sends the client's Host to the backend instead of the backend's own name, as
 	// Skipper's -proxy-preserve-host. Filters may still change it.
 	PreserveHost bool
-	// NormalizeHost lower-cases the request's Host and drops a trailing dot from its name before
-	// the route is matched, as Skipper's -normalize-host; the port is kept.
+	// NormalizeHost lower-cases the request's Host and drops its port and a trailing dot from
+	// its name before the route is matched, as Skipper's -normalize-host. A CONNECT keeps its
+	// port: there the Host is the tunnel's destination.
 	NormalizeHost bool
 	// NoRouteStatus is the status of a request that no route matches, as Skipper's
 	// -default-http-status. If zero, 404.
@@ -287,11 +288,19 @@ func (p *Proxy) refusedFraming(v []string) error {
 	return &framingError{status: status, reason: reason}
 }
 
-// normalizeHost lower-cases host and drops a trailing dot from its name, keeping any port.
-func normalizeHost(host string) string {
+// normalizeHost returns host as Skipper's -normalize-host leaves it: lower-cased, without a
+// trailing dot on its name and, unless keepPort, without its port. An IPv6 literal keeps its
+// brackets, which Skipper drops with the port, so that the Host stays a valid one; a host that
+// is not name[:port] is only lower-cased.
+func normalizeHost(host string, keepPort bool) string {
 	name, port := host, ""
 	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.Contains(host[i:], "]") {
-		name, port = host[:i], host[i:]
+		if n := host[:i]; !strings.Contains(n, ":") || strings.HasPrefix(n, "[") {
+			name, port = n, host[i:]
+		}
+	}
+	if !keepPort {
+		port = ""
 	}
 	return strings.ToLower(strings.TrimSuffix(name, ".")) + port
 }
