@@ -53,12 +53,14 @@ func TestAnswerFieldsNotAdded(t *testing.T) {
 			fmt.Fprint(w, "<html>hi</html>")
 		case "/empty":
 			w.(http.Flusher).Flush() // no Content-Length: chunked, and no chunk
+		case "/json":
+			fmt.Fprint(w, `{"a":1}`) // the issue's example: Go would sniff text/plain
 		}
 	})
 	for _, mode := range []string{"http", "https"} {
 		t.Run(mode, func(t *testing.T) {
 			p := proxytest.New(t, fmt.Sprintf(`* -> "http://%s"`, backend.Addr()), proxytest.Options{TLS: mode == "https"})
-			for _, path := range []string{"/sized", "/empty"} {
+			for _, path := range []string{"/sized", "/empty", "/json"} {
 				res, body := p.Do(t, "GET", "any", path)
 				if res.StatusCode != http.StatusOK {
 					t.Fatalf("%s: got %d %q, want 200", path, res.StatusCode, body)
@@ -72,6 +74,8 @@ func TestAnswerFieldsNotAdded(t *testing.T) {
 				switch {
 				case path == "/sized" && (!slices.Equal(cl, []string{"15"}) || body != "<html>hi</html>"):
 					t.Errorf("%s over %s: got Content-Length %q and %q, want the backend's 15 and body", path, res.Proto, cl, body)
+				case path == "/json" && body != `{"a":1}`:
+					t.Errorf("%s over %s: got body %q, want the backend's", path, res.Proto, body)
 				case path == "/empty" && res.ProtoMajor == 2 && hasCL:
 					t.Errorf("%s over HTTP/2: the client got Content-Length %q, which the backend did not send", path, cl)
 				}
