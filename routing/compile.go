@@ -52,7 +52,8 @@ type CompileOptions struct {
 }
 
 // RouteError is the reason one route was left out of a Table. File, Line and Col are the
-// route's position from its RouteDef.
+// route's position from its RouteDef. A route with several problems has one RouteError whose
+// Err joins them all (errors.Join); Problems splits it.
 type RouteError struct {
 	File      string
 	Line, Col int
@@ -60,8 +61,37 @@ type RouteError struct {
 	Err       error
 }
 
-// Error returns `file:line:col: route "id": reason`, leaving out the parts that are unknown.
+// Error returns `file:line:col: route "id": reason`, leaving out the parts that are unknown;
+// for a route with several problems, one such line per problem.
 func (e *RouteError) Error() string {
+	ps := e.Problems()
+	if len(ps) == 1 {
+		return e.line()
+	}
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.line()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Problems returns one RouteError per problem of the route, each with the route's position
+// and id, in the order they were found: predicates, filters, then the backend.
+func (e *RouteError) Problems() []*RouteError {
+	j, ok := e.Err.(interface{ Unwrap() []error })
+	if !ok {
+		return []*RouteError{e}
+	}
+	var out []*RouteError
+	for _, err := range j.Unwrap() {
+		p := *e
+		p.Err = err
+		out = append(out, p.Problems()...)
+	}
+	return out
+}
+
+func (e *RouteError) line() string {
 	var b strings.Builder
 	if e.File != "" {
 		b.WriteString(e.File)
@@ -125,10 +155,13 @@ func position(d *RouteDef) string {
 	return fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Col)
 }
 
+// compileRoute builds one route, or returns every problem it has, joined: all of its
+// predicates, filters and its backend are checked, so that one run of check shows them all.
 func compileRoute(d *RouteDef, reg *filters.Registry, log logrus.FieldLogger) (*Route, error) {
+	var errs []error
 	m, err := compilePredicates(d.Predicates)
 	if err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	r := &Route{ID: d.ID, Def: d, m: m}
 	if len(d.Filters) > 0 {
@@ -137,17 +170,22 @@ func compileRoute(d *RouteDef, reg *filters.Registry, log logrus.FieldLogger) (*
 	for _, c := range d.Filters {
 		spec, ok := reg.Lookup(c.Name)
 		if !ok {
-			return nil, fmt.Errorf("%w %q%s", ErrUnknownFilter, c.Name, didYouMean(c.Name, reg.Names()))
+			errs = append(errs, fmt.Errorf("%w %q%s", ErrUnknownFilter, c.Name, didYouMean(c.Name, reg.Names())))
+			continue
 		}
 		f, err := spec.Create(c.Args)
 		if err != nil {
-			return nil, fmt.Errorf("filter %q: %w", c.Name, err)
+			errs = append(errs, fmt.Errorf("filter %q: %w", c.Name, err))
+			continue
 		}
 		r.Filters = append(r.Filters, f)
 	}
 	r.Backend, err = compileBackend(d, log)
 	if err != nil {
-		return nil, err
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return r, nil
 }

@@ -199,6 +199,49 @@ func TestCompileRouteErrors(t *testing.T) {
 	}
 }
 
+// TestCompileRouteEveryProblem checks that a route with several problems is left out with all
+// of them, in route order, each with the route's position, in one RouteError.
+func TestCompileRouteEveryProblem(t *testing.T) {
+	defs, err := Parse("f.eskip", "ok: * -> <shunt>;\n"+
+		`  r: Nope() && Host("[") -> frobnicate() -> status("x") -> <fastest, "http://a">;`)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	tbl, errs := Compile(defs, CompileOptions{Filters: testRegistry(t)})
+	if len(errs) != 1 {
+		t.Fatalf("got errors %v, want one for the route", errs)
+	}
+	want := []string{
+		`f.eskip:2:3: route "r": unknown predicate "Nope"`,
+		"f.eskip:2:3: route \"r\": Host predicate: error parsing regexp: missing closing ]: `[`",
+		`f.eskip:2:3: route "r": unknown filter "frobnicate"`,
+		`f.eskip:2:3: route "r": filter "status": invalid filter arguments: status argument 1 has the wrong type`,
+		`f.eskip:2:3: route "r": invalid backend: unknown load balancer algorithm "fastest"`,
+	}
+	if got := errs[0].Error(); got != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+	var re *RouteError
+	if !errors.As(errs[0], &re) {
+		t.Fatalf("got %T, want *RouteError", errs[0])
+	}
+	var got []string
+	for _, p := range re.Problems() {
+		got = append(got, p.Error())
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Problems:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, target := range []error{ErrUnknownPredicate, ErrUnknownFilter, filters.ErrInvalidArgs, ErrInvalidBackend} {
+		if !errors.Is(errs[0], target) {
+			t.Errorf("errors.Is(err, %v) = false", target)
+		}
+	}
+	if tbl.Len() != 1 || tbl.Routes()[0].ID != "ok" {
+		t.Errorf("table holds %d routes, want only ok", tbl.Len())
+	}
+}
+
 func TestRouteErrorFormat(t *testing.T) {
 	err := errors.New("boom")
 	tests := []struct {

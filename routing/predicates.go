@@ -101,14 +101,19 @@ type headerRegexp struct {
 	rx   textMatcher
 }
 
-// compilePredicates checks the predicates of one route and builds its matcher.
+// compilePredicates checks the predicates of one route and builds its matcher. It checks them
+// all, and the error joins every problem found (errors.Join).
 func compilePredicates(calls []Call) (*matcher, error) {
 	m := &matcher{}
 	rxNames := map[string]bool{}
+	var errs []error
 	for _, c := range calls {
 		if err := m.add(c, rxNames); err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return m, nil
 }

@@ -131,6 +131,9 @@ b: Path("/b") -> <shunt>;`)
 	writeFile(t, unclosed, `r: * -> setRequestHeader("X-A", "b) -> bearerinjector("/tok") -> "http://127.0.0.1:8080";`)
 	badRoute := filepath.Join(dir, "bad-route.eskip")
 	writeFile(t, badRoute, `a: Host("^a$") -> noSuchFilter() -> <shunt>; b: * -> <shunt>;`)
+	many := filepath.Join(dir, "many.eskip")
+	writeFile(t, many, "ok: * -> <shunt>;\n"+
+		`r: Heder("X", "y") && Path("/a:b") -> bearerInjector("/t") -> status("x") -> "127.0.0.1:8080";`)
 
 	tests := []struct {
 		name       string
@@ -146,10 +149,16 @@ b: Path("/b") -> <shunt>;`)
 			broken + `:3:15: route "b": expected "->" or "&&", found "<shunt>"`},
 		{"route left out", []string{"check", badRoute}, exitError, "1 routes valid, 1 problems\n",
 			badRoute + `:1:1: route "a": `},
-		{"misspelt filter", []string{"check", typos}, exitError, "0 routes valid, 2 problems\n",
+		{"misspelt filter", []string{"check", typos}, exitError, "0 routes valid, 3 problems\n",
 			typos + `:1:1: route "a": unknown filter "bearerInjector"; did you mean "bearerinjector"?`},
-		{"misspelt predicate", []string{"check", typos}, exitError, "0 routes valid, 2 problems\n",
+		{"misspelt predicate", []string{"check", typos}, exitError, "0 routes valid, 3 problems\n",
 			typos + `:1:42: route "b": unknown predicate "Heder"; did you mean "Header"?`},
+		{"every problem of a route", []string{"check", many}, exitError, "1 routes valid, 5 problems\n",
+			many + `:2:1: route "r": unknown predicate "Heder"; did you mean "Header"?` + "\n" +
+				many + `:2:1: route "r": Path predicate: ":" or "*" inside a path segment` + "\n" +
+				many + `:2:1: route "r": unknown filter "bearerInjector"; did you mean "bearerinjector"?` + "\n" +
+				many + `:2:1: route "r": filter "status": status: argument 1 (status code) must be a number, got string` + "\n" +
+				many + `:2:1: route "r": invalid backend "127.0.0.1:8080": no scheme; did you mean "http://127.0.0.1:8080"?` + "\n"},
 		{"backend without scheme", []string{"-check-routes", `-inline-routes=* -> "127.0.0.1:8080"`}, exitError, "0 routes valid, 1 problems\n",
 			`-inline-routes:1:1: invalid backend "127.0.0.1:8080": no scheme; did you mean "http://127.0.0.1:8080"?`},
 		{"unclosed string", []string{"check", unclosed}, exitError, "0 routes valid, 1 problems\n",

@@ -237,7 +237,7 @@ func (l *Loader) apply(defs []*routing.RouteDef, fallback bool) {
 	all := make([]*routing.RouteDef, 0, len(l.inline)+len(defs))
 	all = append(append(all, l.inline...), defs...)
 	table, errs := routing.Compile(all, routing.CompileOptions{Filters: l.opts.Filters, Log: l.log})
-	for _, err := range errs {
+	for _, err := range splitProblems(errs) {
 		l.log.Errorf("Route left out: %v", err)
 	}
 	if len(all) > 0 && table.Len() == 0 {
@@ -273,7 +273,8 @@ func (l *Loader) report(r Result) {
 
 // Check parses and compiles the inline routes and the files together, as a Loader would serve
 // them, without serving anything. It returns the table of the routes that compiled and every
-// problem found: a syntax error per source that has one, then each route that would be left out.
+// problem found: a syntax error per source that has one, then each problem of each route that
+// would be left out, one error per problem.
 func Check(inline string, files []string, reg *filters.Registry, log logrus.FieldLogger) (valid *routing.Table, problems []error) {
 	var all []*routing.RouteDef
 	add := func(name, src string) {
@@ -296,5 +297,22 @@ func Check(inline string, files []string, reg *filters.Registry, log logrus.Fiel
 		add(f, string(src))
 	}
 	table, errs := routing.Compile(all, routing.CompileOptions{Filters: reg, Log: log})
-	return table, append(problems, errs...)
+	return table, append(problems, splitProblems(errs)...)
+}
+
+// splitProblems turns the errors of routing.Compile, one per route left out, into one error
+// per problem, so that each is reported on its own line with the route's position.
+func splitProblems(errs []error) []error {
+	var out []error
+	for _, err := range errs {
+		var re *routing.RouteError
+		if !errors.As(err, &re) {
+			out = append(out, err)
+			continue
+		}
+		for _, p := range re.Problems() {
+			out = append(out, p)
+		}
+	}
+	return out
 }
