@@ -30,13 +30,13 @@ func TestLocalReplyFiltersBadArgs(t *testing.T) {
 			{"control character in type", []any{"a", "text/plain\n"}, ""},
 		}},
 		{filters.NewRedirectTo(), []argsCase{
-			{"none", nil, "redirectTo: want 2 arguments (status code, location), got 0"},
-			{"one", []any{302.0}, ""},
+			{"none", nil, "redirectTo: want 1 or 2 arguments (status code[, location]), got 0"},
+			{"three", []any{302.0, "https:", "x"}, ""},
 			{"not 3xx", []any{200.0, "http://a.test"}, "redirectTo: argument 1 (status code) must be a whole number from 300 to 399, got 200"},
 			{"string code", []any{"302", "http://a.test"}, ""},
 			{"number location", []any{302.0, 1.0}, "redirectTo: argument 2 (location) must be a string, got float64"},
 			{"bad URL", []any{302.0, "http://a b/"}, ""},
-			{"scheme without host", []any{302.0, "http:/x"}, ""},
+			{"opaque", []any{302.0, "https:x"}, `redirectTo: argument 2 (location) "https:x": a path after the scheme must start with "/"`},
 		}},
 		{filters.NewBackendTimeout(), []argsCase{
 			{"none", nil, "backendTimeout: want 1 string argument (duration), got 0"},
@@ -103,6 +103,8 @@ func TestRedirectTo(t *testing.T) {
 		{"query replaces", "https://b.test/bar?y=2", "http://a.test/foo?x=1", "https://b.test/bar?y=2"},
 		{"relative", "/new", "http://a.test/old", "/new"},
 		{"escaped path kept", "https://b.test", "http://a.test/a%2Fb", "https://b.test/a%2Fb"},
+		{"scheme only takes the host", "https:", "http://a.test:8080/foo?x=1", "https://a.test:8080/foo?x=1"},
+		{"scheme and path take the host", "http:/bar", "http://a.test/foo?x=1", "http://a.test/bar?x=1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,6 +120,19 @@ func TestRedirectTo(t *testing.T) {
 			checkHeader(t, rep.Header, "Location", tc.want)
 		})
 	}
+}
+
+func TestRedirectToWithoutLocation(t *testing.T) {
+	f := filtertest.Create(t, filters.NewRedirectTo(), 301.0)
+	err := f.Request(filtertest.Request(t, "GET", "http://a.test/foo?x=1"))
+	var rep *filters.Reply
+	if !errors.As(err, &rep) {
+		t.Fatalf("got error %v, want a *Reply", err)
+	}
+	if rep.Status != 301 {
+		t.Errorf("got status %d, want 301", rep.Status)
+	}
+	checkHeader(t, rep.Header, "Location", "https://a.test/foo?x=1")
 }
 
 func TestBackendTimeoutFilter(t *testing.T) {

@@ -20,23 +20,28 @@ var (
 	_ Filter = (*redirectToFilter)(nil)
 )
 
-// NewRedirectTo returns the spec of redirectTo(code, location), which answers the client with a
-// redirect: status code, a whole number from 300 to 399, and a Location built from location.
+// NewRedirectTo returns the spec of redirectTo(code[, location]), which answers the client with
+// a redirect: status code, a whole number from 300 to 399, and a Location built from location.
 // As in Skipper, the parts location leaves out come from the client's request: without a path
-// the request's path is kept, and without a query the request's query. A location without a
-// host stays a relative reference. The backend is not called and the later request filters do
-// not run.
+// the request's path is kept, and without a query the request's query; a location with a
+// scheme but no host ("https:", Skipper's HTTPS redirect) takes the request's host. Without a
+// location, the redirect is to the request's URL over https, as Skipper's. A location without
+// scheme and host stays a relative reference. The backend is not called and the later request
+// filters do not run.
 func NewRedirectTo() Spec { return &redirectToSpec{} }
 
 func (*redirectToSpec) Name() string { return RedirectToName }
 
 func (*redirectToSpec) Create(args []any) (Filter, error) {
-	if len(args) != 2 {
-		return nil, argsErrorf("%s: want 2 arguments (status code, location), got %d", RedirectToName, len(args))
+	if len(args) != 1 && len(args) != 2 {
+		return nil, argsErrorf("%s: want 1 or 2 arguments (status code[, location]), got %d", RedirectToName, len(args))
 	}
 	code, err := statusArg(RedirectToName, 1, args[0], 300, 399)
 	if err != nil {
 		return nil, err
+	}
+	if len(args) == 1 {
+		return &redirectToFilter{code: code, base: &url.URL{Scheme: "https"}}, nil
 	}
 	loc, ok := args[1].(string)
 	if !ok {
@@ -49,15 +54,18 @@ func (*redirectToSpec) Create(args []any) (Filter, error) {
 	if err != nil {
 		return nil, argsErrorf("%s: argument 2 (location) is not a URL: %v", RedirectToName, err)
 	}
-	if base.Scheme != "" && base.Host == "" {
-		return nil, argsErrorf("%s: argument 2 (location) %q has a scheme but no host", RedirectToName, loc)
+	if base.Opaque != "" {
+		return nil, argsErrorf("%s: argument 2 (location) %q: a path after the scheme must start with \"/\"", RedirectToName, loc)
 	}
 	return &redirectToFilter{code: code, base: base}, nil
 }
 
 func (f *redirectToFilter) Request(r *http.Request) error {
-	in := Incoming(r).URL
-	u := url.URL{Scheme: f.base.Scheme, Host: f.base.Host, Path: in.Path, RawPath: in.RawPath, RawQuery: in.RawQuery}
+	in := Incoming(r)
+	u := url.URL{Scheme: f.base.Scheme, Host: f.base.Host, Path: in.URL.Path, RawPath: in.URL.RawPath, RawQuery: in.URL.RawQuery}
+	if u.Scheme != "" && u.Host == "" {
+		u.Host = in.Host
+	}
 	if f.base.Path != "" {
 		u.Path, u.RawPath = f.base.Path, f.base.RawPath
 	}

@@ -377,3 +377,22 @@ func TestBackendPathWarningShowsPath(t *testing.T) {
 		})
 	}
 }
+
+// TestCompileSkipperRedirects checks that the redirects Skipper's documents write load with the
+// real filter: without a location, and with a scheme-only one (Skipper's HTTPS redirect).
+func TestCompileSkipperRedirects(t *testing.T) {
+	reg, err := filters.NewRegistry(filters.NewRedirectTo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defs, err := Parse("f.eskip", `
+		redirect2: * -> redirectTo(301) -> <shunt>;
+		https: Header("X-Forwarded-Proto", "http") -> redirectTo(308, "https:") -> <shunt>;`)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	tbl, errs := Compile(defs, CompileOptions{Filters: reg})
+	if len(errs) > 0 || tbl.Len() != 2 {
+		t.Errorf("got %d routes and errors %v, want both routes", tbl.Len(), errs)
+	}
+}
