@@ -196,6 +196,12 @@ func compileBackend(d *RouteDef, log logrus.FieldLogger) (Backend, error) {
 	case BackendShunt, BackendLoopback, BackendDynamic:
 		return b, nil
 	case BackendNetwork:
+		if d.Backend.Address == "" {
+			// Skipper loads `-> ""` and fails its requests: so does skipper, with a warning.
+			log.WithFields(logrus.Fields{fieldRoute: RouteName(d.ID), fieldPosition: position(d)}).
+				Warn("route has an empty backend address; its requests are answered 500")
+			return b, nil
+		}
 		u, err := backendURL(d.ID, d.Backend.Address, log)
 		b.URL = u
 		return b, err

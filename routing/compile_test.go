@@ -396,3 +396,23 @@ func TestCompileSkipperRedirects(t *testing.T) {
 		t.Errorf("got %d routes and errors %v, want both routes", tbl.Len(), errs)
 	}
 }
+
+// TestCompileEmptyBackend checks that `-> ""` loads as Skipper loads it, as a network route
+// without an address, and that the load warns about it.
+func TestCompileEmptyBackend(t *testing.T) {
+	defs, err := Parse("f.eskip", `empty: * -> "";`)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	log, hook := logtest.NewNullLogger()
+	tbl, errs := Compile(defs, CompileOptions{Filters: testRegistry(t), Log: log})
+	if len(errs) > 0 || tbl.Len() != 1 {
+		t.Fatalf("got %d routes and errors %v, want the route", tbl.Len(), errs)
+	}
+	if b := tbl.Routes()[0].Backend; b.Type != BackendNetwork || b.URL != nil {
+		t.Errorf("got backend %+v, want a network backend without URL", b)
+	}
+	if e := hook.LastEntry(); e == nil || e.Level != logrus.WarnLevel || !strings.Contains(e.Message, "empty backend") {
+		t.Errorf("got log entry %v, want a warning about the empty backend", e)
+	}
+}

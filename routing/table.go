@@ -46,7 +46,8 @@ func (r *Route) Name() string { return RouteName(r.ID) }
 type Backend struct {
 	Type BackendType
 	// URL is the address of a BackendNetwork route: scheme and host:port only, the port filled
-	// in when the route left it out. It is nil for other types.
+	// in when the route left it out. It is nil for other types, and for a BackendNetwork route
+	// written with an empty address (`-> ""`), which Skipper loads and whose requests fail.
 	URL *url.URL
 	// Algorithm is the load-balancing algorithm of a BackendLB route; roundRobin when the
 	// route names none.

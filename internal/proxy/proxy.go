@@ -382,6 +382,10 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 	case routing.BackendLoopback:
 		p.loopback(w, r, out, route, hops)
 	case routing.BackendNetwork:
+		if route.Backend.URL == nil {
+			p.fail(w, r, route, errEmptyBackend)
+			return
+		}
 		setReadDeadline(w, route, out)
 		p.forward(w, r, out, route, proto, p.transport)
 	case routing.BackendDynamic:
@@ -410,6 +414,9 @@ func (p *Proxy) aim(r, out *http.Request, route *routing.Route) (lbHost string) 
 		// The backend sees its own name, as Skipper sends it, with a default port left
 		// implicit so that virtual hosts and request signatures see the name they expect.
 		b := route.Backend.URL
+		if b == nil {
+			break // `-> ""`: failed after the filters, as Skipper does
+		}
 		out.URL.Scheme = b.Scheme
 		out.URL.Host = b.Host
 		if !p.preserve {
@@ -434,6 +441,10 @@ func (p *Proxy) aim(r, out *http.Request, route *routing.Route) (lbHost string) 
 
 // errUnsupportedBackend is returned for routes whose backend kind this proxy cannot serve yet.
 var errUnsupportedBackend = errors.New("unsupported backend")
+
+// errEmptyBackend fails the requests of a route written with an empty backend address
+// (`-> ""`): Skipper loads such a route and answers its requests 500.
+var errEmptyBackend = errors.New("empty backend address")
 
 // forward sends out, already aimed at the route's backend, through transport and copies the
 // response to w. proto is the protocol the client asked to upgrade to, if any.

@@ -40,3 +40,19 @@ func TestRedirectToRequestParts(t *testing.T) {
 		t.Errorf("backend got %d requests, want none", n)
 	}
 }
+
+// TestEmptyBackend checks that a route written `-> ""` loads and answers 500, as Skipper's,
+// after its filters ran: a redirect on it still answers.
+func TestEmptyBackend(t *testing.T) {
+	p := proxytest.New(t, `
+		empty: Path("/empty") -> setRequestHeader("X-A", "1") -> "";
+		redirect: Path("/redirect") -> redirectTo(302, "https:") -> "";
+	`, proxytest.Options{})
+	if res, _ := doNoRedirect(t, p, "/empty"); res.StatusCode != 500 {
+		t.Errorf("got status %d, want 500", res.StatusCode)
+	}
+	res, _ := doNoRedirect(t, p, "/redirect")
+	if res.StatusCode != 302 || res.Header.Get("Location") != "https://a.test/redirect" {
+		t.Errorf("got %d %q, want 302 to https://a.test/redirect", res.StatusCode, res.Header.Get("Location"))
+	}
+}
