@@ -34,6 +34,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewModPath(),
 		NewSetQuery(),
 		NewDropQuery(),
+		NewStripQuery(),
 		NewComment(),
 		NewStatus(),
 		NewInlineContent(),

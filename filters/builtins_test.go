@@ -29,6 +29,7 @@ func TestBuiltins(t *testing.T) {
 		filters.SetDynamicBackendURLName, filters.SetDynamicBackendHostName,
 		filters.SetDynamicBackendSchemeName, filters.SetDynamicBackendURLFromHeaderName,
 		filters.SetDynamicBackendHostFromHeaderName, filters.SetDynamicBackendSchemeFromHeaderName,
+		filters.StripQueryName,
 	}
 	tests := []struct {
 		name   string
