@@ -30,6 +30,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewAppendResponseHeader(),
 		NewDropResponseHeader(),
 		NewCopyResponseHeader(),
+		NewModRequestHeader(),
+		NewModResponseHeader(),
 		NewSetPath(),
 		NewModPath(),
 		NewSetQuery(),

@@ -29,7 +29,7 @@ func TestBuiltins(t *testing.T) {
 		filters.SetDynamicBackendURLName, filters.SetDynamicBackendHostName,
 		filters.SetDynamicBackendSchemeName, filters.SetDynamicBackendURLFromHeaderName,
 		filters.SetDynamicBackendHostFromHeaderName, filters.SetDynamicBackendSchemeFromHeaderName,
-		filters.StripQueryName,
+		filters.StripQueryName, filters.ModRequestHeaderName, filters.ModResponseHeaderName,
 	}
 	tests := []struct {
 		name   string
