@@ -25,6 +25,8 @@ type Exchange struct {
 	in      *http.Request
 	params  PathParams
 	backend DynamicBackend
+	// accessLog is the switch of the last disableAccessLog or enableAccessLog filter run.
+	accessLog *AccessLogSwitch
 }
 
 // exchangeKey is the context key under which an Exchange finds itself.

@@ -106,7 +106,7 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs.StringVar(&cfg.ApplicationLogLevel, "application-log-level", "INFO",
 		"log level of the application log: PANIC, FATAL, ERROR, WARN, INFO, DEBUG or TRACE")
 	fs.BoolVar(&cfg.ApplicationLogJSON, "application-log-json-enabled", false, "write the application log as JSON")
-	fs.BoolVar(&cfg.AccessLogDisabled, "access-log-disabled", false, "turn the access log off")
+	fs.BoolVar(&cfg.AccessLogDisabled, "access-log-disabled", false, "turn the access log off, except on routes with enableAccessLog")
 	fs.BoolVar(&cfg.AccessLogJSON, "access-log-json-enabled", false, "write the access log as JSON")
 	fs.StringVar(&cfg.SupportListener, "support-listener", ":9911",
 		"address of the listener for /metrics, /healthz, /ready and /routes; empty turns it off")

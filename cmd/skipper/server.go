@@ -63,11 +63,10 @@ func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, f
 		MaxLoopbacks:        maxLoopbacks(cfg.MaxLoopbacks),
 		Metrics:             m,
 		AccessLogJSON:       cfg.AccessLogJSON,
+		AccessLogDisabled:   cfg.AccessLogDisabled,
+		AccessLog:           accessOut,
 	}
 	opts.ForwardedHeaders, _ = cfg.forwardedHeaders()
-	if !cfg.AccessLogDisabled {
-		opts.AccessLog = accessOut
-	}
 	return proxy.New(opts)
 }
 

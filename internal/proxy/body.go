@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/routing"
 )
 
@@ -30,6 +31,9 @@ type responseRecorder struct {
 	// outer are the <loopback> routes the request came through, outermost first: their
 	// response filters also see the answer, after those of the route that made it.
 	outer []*routing.Route
+	// exchange is the Exchange of the last route the request was served by; its access log
+	// switch decides whether the request is logged.
+	exchange *filters.Exchange
 }
 
 func (w *responseRecorder) WriteHeader(code int) {

@@ -74,6 +74,10 @@ type Options struct {
 	// AccessLogJSON writes the access log as one JSON object per line instead of Skipper's
 	// text format.
 	AccessLogJSON bool
+	// AccessLogDisabled writes no access log line for a request unless its route's
+	// enableAccessLog filter asks for it, as Skipper's -access-log-disabled; disableAccessLog
+	// turns a route's lines off the other way.
+	AccessLogDisabled bool
 	// Now returns the current time. If nil, time.Now is used.
 	Now func() time.Time
 	// Forward is the forward proxy: the SSRF guard and transport of <dynamic> routes, CONNECT
@@ -101,6 +105,7 @@ type Proxy struct {
 	transport    http.RoundTripper
 	log          logrus.FieldLogger
 	access       *accessLog
+	accessOff    bool // Options.AccessLogDisabled
 	metrics      metrics.Recorder
 	failOpen     bool
 	preserve     bool
@@ -183,6 +188,7 @@ func New(opts Options) *Proxy {
 	}
 	if opts.AccessLog != nil {
 		p.access = newAccessLog(opts.AccessLog, opts.AccessLogJSON)
+		p.accessOff = opts.AccessLogDisabled
 	}
 	p.bufs.New = func() any { b := make([]byte, 32*1024); return &b }
 	// The server of an intercepted tunnel keeps Go's default MaxHeaderBytes.
@@ -248,7 +254,7 @@ func (p *Proxy) recordRequest(r *http.Request, w *responseRecorder, route *routi
 }
 
 func (p *Proxy) logAccess(r *http.Request, w *responseRecorder, start time.Time) {
-	if p.access != nil {
+	if p.access != nil && w.exchange.AccessLog().Logs(w.status, !p.accessOff) {
 		p.access.write(r, w.status, w.written, start, p.now())
 	}
 }
@@ -333,6 +339,8 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 	// still read the client's request, ${id} the route's path parameters, and the
 	// setDynamicBackend filters hand the proxy a destination.
 	ex := filters.NewExchange(src.Context(), r, pathParams(route, src))
+	ex.KeepAccessLog(w.exchange)
+	w.exchange = ex // for the access log switch
 	out := src.Clone(ex)
 	out.RequestURI = "" // set on server requests, forbidden on client ones
 	out.Close = false

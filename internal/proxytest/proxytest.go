@@ -51,6 +51,8 @@ type Options struct {
 	MaxLoopbacks int
 	// ForwardedHeaders is handed to the proxy; the zero value adds none.
 	ForwardedHeaders proxy.ForwardedHeaders
+	// AccessLogDisabled is handed to the proxy: only enableAccessLog routes log requests.
+	AccessLogDisabled bool
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -144,6 +146,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		Breakers:            breakers,
 		MaxLoopbacks:        opts.MaxLoopbacks,
 		ForwardedHeaders:    opts.ForwardedHeaders,
+		AccessLogDisabled:   opts.AccessLogDisabled,
 	})
 	srv := httptest.NewUnstartedServer(handler)
 	srv.Config.MaxHeaderBytes = opts.MaxHeaderBytes
