@@ -1,6 +1,10 @@
 package filters
 
-import "github.com/skipper-egress/skipper/filters/ratelimit"
+import (
+	"github.com/sirupsen/logrus"
+
+	"github.com/skipper-egress/skipper/filters/ratelimit"
+)
 
 // BuiltinsOptions holds what the built-in filters depend on. The zero value is usable.
 type BuiltinsOptions struct {
@@ -13,6 +17,8 @@ type BuiltinsOptions struct {
 	// RateLimits hands out the rate limit filters' limiters. If nil, a registry without Redis
 	// is used, so cluster limits count per instance.
 	RateLimits *ratelimit.Registry
+	// Log receives what logHeader logs. If nil, logHeader logs nothing.
+	Log logrus.FieldLogger
 }
 
 // Builtins returns a new spec of every built-in filter, for NewRegistry.
@@ -41,6 +47,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewAnnotate(),
 		NewDisableAccessLog(),
 		NewEnableAccessLog(),
+		NewLogHeader(o.Log),
 		NewStatus(),
 		NewInlineContent(),
 		NewRedirectTo(),

@@ -30,7 +30,7 @@ func TestBuiltins(t *testing.T) {
 		filters.SetDynamicBackendSchemeName, filters.SetDynamicBackendURLFromHeaderName,
 		filters.SetDynamicBackendHostFromHeaderName, filters.SetDynamicBackendSchemeFromHeaderName,
 		filters.StripQueryName, filters.ModRequestHeaderName, filters.ModResponseHeaderName,
-		filters.AnnotateName, filters.DisableAccessLogName, filters.EnableAccessLogName,
+		filters.AnnotateName, filters.DisableAccessLogName, filters.EnableAccessLogName, filters.LogHeaderName,
 	}
 	tests := []struct {
 		name   string

@@ -72,7 +72,7 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 		return nil, err
 	}
 	registry, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{
-		Secrets: a.store, Tokens: a.tokens, RateLimits: a.limits.rates,
+		Secrets: a.store, Tokens: a.tokens, RateLimits: a.limits.rates, Log: log,
 	})...)
 	if err != nil {
 		return nil, err

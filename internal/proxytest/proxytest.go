@@ -98,7 +98,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		tokens.Run(ctx) //nolint:errcheck // Run only returns when ctx is done
 	}()
 
-	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens, RateLimits: opts.RateLimits})...)
+	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens, RateLimits: opts.RateLimits, Log: log})...)
 	if err != nil {
 		t.Fatalf("filters.NewRegistry: %v", err)
 	}
