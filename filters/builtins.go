@@ -48,6 +48,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewDisableAccessLog(),
 		NewEnableAccessLog(),
 		NewLogHeader(o.Log),
+		NewCorsOrigin(),
 		NewStatus(),
 		NewInlineContent(),
 		NewRedirectTo(),
