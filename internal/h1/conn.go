@@ -28,15 +28,18 @@ type conn struct {
 	head      headReader // what br reads from: nc, within the head limit while a head is read
 	br        *bufio.Reader
 	bw        *bufio.Writer
-	addr      string
+	key       poolKey
 	idleSince time.Time // when it was last put in the pool
 	probe     probe     // tells whether the backend left it alone while it was idle
 }
 
-func newConn(nc net.Conn, addr string) *conn {
-	c := &conn{nc: nc, head: headReader{nc: nc, n: math.MaxInt64}, bw: bufio.NewWriterSize(nc, bufSize), addr: addr}
+// newConn returns a conn that speaks over nc, which is raw, the TCP connection, or TLS over raw.
+// The probe looks at raw: over TLS, any byte that arrives unasked while the connection is idle (an
+// alert, most likely close_notify) is as much a reason to drop it as a plain-text one.
+func newConn(nc, raw net.Conn, key poolKey) *conn {
+	c := &conn{nc: nc, head: headReader{nc: nc, n: math.MaxInt64}, bw: bufio.NewWriterSize(nc, bufSize), key: key}
 	c.br = bufio.NewReaderSize(&c.head, bufSize)
-	c.probe.init(nc)
+	c.probe.init(raw)
 	return c
 }
 

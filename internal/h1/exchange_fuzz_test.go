@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +40,7 @@ const (
 	modeDropNext         // read the next request on it, then close it without an answer
 	modeResetNext        // read the next request on it, then reset it
 	modes
+	modeTLS = 0x80 // a bit of the mode byte: the backend speaks TLS, an https:// URL reaches it
 )
 
 // script is one fuzzed exchange: request a, answered with answer, then request b.
@@ -46,6 +49,7 @@ type script struct {
 	keyB             int // Idempotency-Key on request b: 0 none, 1 with a value, 2 present with none
 	closeA           bool
 	mode             int
+	tls              bool // over TLS: HTTP/1.1 pools to https backends read as plain ones do
 	limit            int64
 	answer           []byte
 }
@@ -82,7 +86,9 @@ type outcome struct {
 // reused, must never go out on a connection the backend closed, and is sent again after a
 // failure only when net/http would send it again. Compared: the request as
 // the backend saw it, the error (only its kind) or the status, headers, body, body error and
-// trailers, and the backend's count of connections and requests.
+// trailers, and the backend's count of connections and requests. A bit of the mode byte runs the
+// script over TLS, where a backend that closes sends close_notify first, and a connection in the
+// pool has TLS records, not bare bytes, to find.
 //
 // net/http learns that an idle connection closed through its background read; the test waits
 // until net/http has closed it before the second request, so that its outcome is settled, and
@@ -92,6 +98,7 @@ func FuzzExchange(f *testing.F) {
 	f.Cleanup(func() { log.SetOutput(nil) })
 	for _, s := range exchangeSeeds {
 		f.Add(s.methodA, s.methodB, s.closeA, s.mode, s.limit, []byte(s.answer))
+		f.Add(s.methodA, s.methodB, s.closeA, s.mode|modeTLS, s.limit, []byte(s.answer))
 	}
 	f.Fuzz(func(t *testing.T, methodA, methodB uint8, closeA bool, mode, limit uint8, answer []byte) {
 		if len(answer) > 8<<10 {
@@ -102,15 +109,16 @@ func FuzzExchange(f *testing.F) {
 			methodB: exchangeMethods[int(methodB&15)%len(exchangeMethods)],
 			keyB:    int(methodB>>4) % 3,
 			closeA:  closeA,
-			mode:    int(mode) % modes,
+			mode:    int(mode&^modeTLS) % modes,
+			tls:     mode&modeTLS != 0,
 			limit:   exchangeLimits[int(limit)%len(exchangeLimits)],
 			answer:  answer,
 		}
 		got := runExchange(t, sc, false)
 		want := runExchange(t, sc, true)
 		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("%s then %s (key %d, close %v, mode %d, limit %d), answer %q:\nh1:       %+v\nnet/http: %+v",
-				sc.methodA, sc.methodB, sc.keyB, sc.closeA, sc.mode, sc.limit, sc.answer, got, want)
+			t.Fatalf("%s then %s (key %d, close %v, mode %d, tls %v, limit %d), answer %q:\nh1:       %+v\nnet/http: %+v",
+				sc.methodA, sc.methodB, sc.keyB, sc.closeA, sc.mode, sc.tls, sc.limit, sc.answer, got, want)
 		}
 	})
 }
@@ -131,6 +139,7 @@ func runExchange(t *testing.T, sc script, reference bool) outcome {
 	if reference {
 		var dials atomic.Int32
 		tr := &http.Transport{
+			TLSClientConfig: b.clientTLS,
 			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 				nc, err := dial(ctx, network, addr)
 				if err != nil || dials.Add(1) > 1 {
@@ -145,7 +154,7 @@ func runExchange(t *testing.T, sc script, reference bool) outcome {
 		defer tr.CloseIdleConnections()
 		rt = tr
 	} else {
-		tr := h1.New(h1.Options{DialContext: dial, MaxResponseHeaderBytes: sc.limit})
+		tr := h1.New(h1.Options{DialContext: dial, MaxResponseHeaderBytes: sc.limit, TLSClientConfig: b.clientTLS})
 		defer tr.CloseIdleConnections()
 		rt = tr
 	}
@@ -230,6 +239,7 @@ func exchange(t *testing.T, rt http.RoundTripper, url, method string, key int, c
 type fuzzBackend struct {
 	ln                    net.Listener
 	url                   string
+	serverTLS, clientTLS  *tls.Config // nil for plain text
 	sc                    script
 	firstReusable         bool          // the first connection stays open after the answer
 	firstDone             chan struct{} // closed when the answer is written and mode applied
@@ -248,6 +258,13 @@ func startFuzzBackend(t *testing.T, sc script) *fuzzBackend {
 	}
 	b := &fuzzBackend{ln: ln, url: "http://" + ln.Addr().String(), sc: sc,
 		firstDone: make(chan struct{}), seenA: make(chan string, 1)}
+	if sc.tls {
+		cert, roots := fuzzCert(t)
+		b.url = "https://" + ln.Addr().String()
+		// It offers h2 as most servers do; both clients offer HTTP/1.1 alone.
+		b.serverTLS = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}
+		b.clientTLS = &tls.Config{RootCAs: roots}
+	}
 	b.firstReusable = (sc.mode == modeKeep || sc.mode == modeDropNext || sc.mode == modeResetNext) &&
 		selfDelimited(sc.answer, sc.methodA)
 	t.Cleanup(b.stop)
@@ -280,7 +297,13 @@ func (b *fuzzBackend) stop() {
 	})
 }
 
-func (b *fuzzBackend) serve(c *net.TCPConn, first bool) {
+func (b *fuzzBackend) serve(raw *net.TCPConn, first bool) {
+	var c net.Conn = raw
+	var tc *tls.Conn
+	if b.serverTLS != nil {
+		tc = tls.Server(raw, b.serverTLS)
+		c = tc
+	}
 	defer c.Close()
 	br := bufio.NewReader(c)
 	if first {
@@ -300,13 +323,17 @@ func (b *fuzzBackend) serve(c *net.TCPConn, first bool) {
 					b.requests.Add(1)
 				}
 				if b.sc.mode == modeResetNext {
-					c.SetLinger(0) // a reset rather than a FIN
+					raw.SetLinger(0) // a reset rather than a FIN
 				}
 				return
 			}
 		} else {
-			// The client's kernel knows of the FIN before the test goes on.
-			proxytest.ShutdownWrite(c)
+			// The client's kernel knows of the FIN, after close_notify over TLS, before the
+			// test goes on.
+			if tc != nil {
+				tc.CloseWrite()
+			}
+			proxytest.ShutdownWrite(raw)
 			if b.sc.mode != modeHalfClose {
 				c.Close()
 			}
@@ -331,6 +358,19 @@ func (b *fuzzBackend) serve(c *net.TCPConn, first bool) {
 			return
 		}
 	}
+}
+
+var fuzzCerts struct {
+	once  sync.Once
+	cert  tls.Certificate
+	roots *x509.CertPool
+}
+
+// fuzzCert returns the TLS backends' certificate for 127.0.0.1, made once: a key pair per
+// exchange would slow the fuzzer down for nothing.
+func fuzzCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	fuzzCerts.once.Do(func() { fuzzCerts.cert, fuzzCerts.roots = proxytest.NewCert(t, "127.0.0.1") })
+	return fuzzCerts.cert, fuzzCerts.roots
 }
 
 // describeRequest returns what the backend compares of a request, with its own address, which

@@ -1,23 +1,28 @@
-// Package h1 is an HTTP/1.1 client for the requests a sidecar proxy forwards most: plain-text
-// requests without a body. It writes the request and reads the response head on the caller's
-// goroutine, over pooled keep-alive connections.
+// Package h1 is an HTTP/1.1 client for the requests a sidecar proxy forwards most: requests
+// without a body, to http:// and https:// backends. It writes the request and reads the response
+// head on the caller's goroutine, over pooled keep-alive connections.
 //
 // net/http's Transport gives every connection a reading and a writing goroutine and hands each
 // request and response between them over channels; under load that scheduling costs more CPU
 // than the proxying itself. Without a request body there is nothing to stream while the response
-// arrives, so one goroutine can do the whole exchange. Everything else (bodies, upgrades, TLS,
+// arrives, so one goroutine can do the whole exchange. Everything else (bodies, upgrades,
 // HTTP/2) stays with net/http: Handles says which requests this package takes.
+//
+// Over TLS it offers HTTP/1.1 alone in ALPN, so that a backend which would pick HTTP/2 for
+// net/http speaks HTTP/1.1 here, and it resumes TLS sessions for new connections.
 package h1
 
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"syscall"
 	"time"
@@ -43,6 +48,13 @@ type Options struct {
 	// included; a longer one fails with ErrResponseHeaderTooLarge. Default 10 MiB, as net/http's
 	// Transport.
 	MaxResponseHeaderBytes int64
+	// TLSClientConfig is the TLS configuration for https:// backends: roots and client
+	// certificates. Nil means the system's roots. Each connection takes a copy whose ServerName
+	// is the request's host, as net/http's, and whose NextProtos is "http/1.1"; one without a
+	// ClientSessionCache shares a cache of the Transport's own.
+	TLSClientConfig *tls.Config
+	// TLSHandshakeTimeout bounds the TLS handshake with an https:// backend. Default 10s.
+	TLSHandshakeTimeout time.Duration
 }
 
 // DefaultMaxResponseHeaderBytes is the head limit when Options names none: net/http's.
@@ -51,6 +63,11 @@ const DefaultMaxResponseHeaderBytes = 10 << 20
 // ErrResponseHeaderTooLarge is returned when a response head, interim responses included, does
 // not fit in Options.MaxResponseHeaderBytes; it is wrapped with the limit.
 var ErrResponseHeaderTooLarge = errors.New("h1: response head too large")
+
+// ErrNoHTTP1 is returned when an https:// backend refuses HTTP/1.1 in its TLS handshake (a
+// no_application_protocol alert: it speaks HTTP/2 alone). Nothing of the request was sent, so it
+// can go to an HTTP/2 client instead.
+var ErrNoHTTP1 = errors.New("h1: the backend refuses HTTP/1.1 over TLS")
 
 // Transport is an http.RoundTripper for the requests that Handles accepts. It is safe for
 // concurrent use.
@@ -61,9 +78,11 @@ type Transport struct {
 	maxPerHost    int
 	maxIdle       int
 	maxHead       int64
+	tlsConf       *tls.Config // NextProtos and the session cache set; ServerName per connection
+	tlsTimeout    time.Duration
 
 	mu    sync.Mutex
-	idle  map[string][]*conn // by host:port, most recently used last
+	idle  map[poolKey][]*conn // most recently used last
 	nidle int
 }
 
@@ -78,7 +97,9 @@ func New(opts Options) *Transport {
 		maxPerHost:    opts.MaxIdleConnsPerHost,
 		maxIdle:       opts.MaxIdleConns,
 		maxHead:       opts.MaxResponseHeaderBytes,
-		idle:          make(map[string][]*conn),
+		tlsConf:       newTLSConfig(opts.TLSClientConfig),
+		tlsTimeout:    opts.TLSHandshakeTimeout,
+		idle:          make(map[poolKey][]*conn),
 	}
 	if t.dial == nil {
 		t.dial = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
@@ -92,13 +113,16 @@ func New(opts Options) *Transport {
 	if t.maxHead <= 0 {
 		t.maxHead = DefaultMaxResponseHeaderBytes
 	}
+	if t.tlsTimeout <= 0 {
+		t.tlsTimeout = 10 * time.Second
+	}
 	return t
 }
 
-// Handles reports whether RoundTrip can send r: an http:// request with no body, no trailers, no
-// Expect and no Upgrade.
+// Handles reports whether RoundTrip can send r: an http:// or https:// request with no body, no
+// trailers, no Expect and no Upgrade.
 func Handles(r *http.Request) bool {
-	return r.URL.Scheme == "http" &&
+	return (r.URL.Scheme == "http" || r.URL.Scheme == "https") &&
 		(r.Body == nil || r.Body == http.NoBody) && r.ContentLength == 0 &&
 		r.Trailer == nil && r.Header["Upgrade"] == nil && r.Header["Expect"] == nil
 }
@@ -117,10 +141,9 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if !Handles(r) {
 		return nil, ErrUnsupported
 	}
-	addr := hostPort(r.URL.Host)
 	ctx := r.Context()
 	for {
-		c, reused, err := t.conn(ctx, addr, r)
+		c, reused, err := t.conn(ctx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -248,22 +271,38 @@ func idempotent(r *http.Request) bool {
 	return key || xKey
 }
 
-// hostPort returns host with port 80 added when it names none.
-func hostPort(host string) string {
+// hostPort returns host with the scheme's default port added when it names none.
+func hostPort(host, scheme string) string {
 	if _, port, err := net.SplitHostPort(host); err == nil && port != "" {
 		return host
 	}
-	if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
-		return host + ":80"
+	port := "80"
+	if scheme == "https" {
+		port = "443"
 	}
-	return net.JoinHostPort(host, "80")
+	if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
+		return host + ":" + port
+	}
+	return net.JoinHostPort(host, port)
 }
 
-// conn returns an idle connection to addr that is fit to carry r, or a new one. reused reports
-// which. An idle connection is fit when its probe finds it as it was left; one that cannot be
-// probed is fit only for an idempotent request, which the retry rule covers.
-func (t *Transport) conn(ctx context.Context, addr string, r *http.Request) (c *conn, reused bool, err error) {
-	for c := t.takeIdle(addr); c != nil; c = t.takeIdle(addr) {
+// poolKey names the pool of connections that can carry a request: the backend's address, and
+// whether they speak TLS, since the same address may serve both.
+type poolKey struct {
+	addr string // host:port
+	tls  bool
+}
+
+func keyOf(u *url.URL) poolKey {
+	return poolKey{addr: hostPort(u.Host, u.Scheme), tls: u.Scheme == "https"}
+}
+
+// conn returns an idle connection fit to carry r, or a new one. reused reports which. An idle
+// connection is fit when its probe finds it as it was left; one that cannot be probed is fit only
+// for an idempotent request, which the retry rule covers.
+func (t *Transport) conn(ctx context.Context, r *http.Request) (c *conn, reused bool, err error) {
+	key := keyOf(r.URL)
+	for c := t.takeIdle(key); c != nil; c = t.takeIdle(key) {
 		ok, known := c.probe.usable()
 		if ok || (!known && idempotent(r)) {
 			return c, true, nil
@@ -274,16 +313,24 @@ func (t *Transport) conn(ctx context.Context, addr string, r *http.Request) (c *
 		}
 		c.close()
 	}
-	nc, err := t.dial(ctx, "tcp", addr)
+	nc, err := t.dial(ctx, "tcp", key.addr)
 	if err != nil {
 		return nil, false, err
 	}
-	return newConn(nc, addr), false, nil
+	if !key.tls {
+		return newConn(nc, nc, key), false, nil
+	}
+	tc, err := t.handshake(ctx, nc, r.URL.Hostname())
+	if err != nil {
+		nc.Close()
+		return nil, false, err
+	}
+	return newConn(tc, nc, key), false, nil
 }
 
-// takeIdle removes and returns the most recently used idle connection to addr, closing those
-// idle for longer than the idle timeout, or returns nil.
-func (t *Transport) takeIdle(addr string) *conn {
+// takeIdle removes and returns the most recently used idle connection of the pool key, closing
+// those idle for longer than the idle timeout, or returns nil.
+func (t *Transport) takeIdle(key poolKey) *conn {
 	var stale []*conn
 	defer func() {
 		for _, c := range stale {
@@ -292,31 +339,31 @@ func (t *Transport) takeIdle(addr string) *conn {
 	}()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	cs := t.idle[addr]
+	cs := t.idle[key]
 	for len(cs) > 0 {
 		c := cs[len(cs)-1]
 		cs[len(cs)-1] = nil
 		cs = cs[:len(cs)-1]
 		t.nidle--
 		if time.Since(c.idleSince) <= t.idleTimeout {
-			t.idle[addr] = cs
+			t.idle[key] = cs
 			return c
 		}
 		stale = append(stale, c)
 	}
-	delete(t.idle, addr)
+	delete(t.idle, key)
 	return nil
 }
 
 // putIdle keeps c for the next request to its address, or closes it when the pool is full.
 func (t *Transport) putIdle(c *conn) {
 	t.mu.Lock()
-	if len(t.idle[c.addr]) >= t.maxPerHost || (t.maxIdle > 0 && t.nidle >= t.maxIdle) {
+	if len(t.idle[c.key]) >= t.maxPerHost || (t.maxIdle > 0 && t.nidle >= t.maxIdle) {
 		t.mu.Unlock()
 		c.close()
 		return
 	}
-	t.idle[c.addr] = append(t.idle[c.addr], c)
+	t.idle[c.key] = append(t.idle[c.key], c)
 	t.nidle++
 	t.mu.Unlock()
 }
@@ -325,7 +372,7 @@ func (t *Transport) putIdle(c *conn) {
 func (t *Transport) CloseIdleConnections() {
 	t.mu.Lock()
 	idle := t.idle
-	t.idle = make(map[string][]*conn)
+	t.idle = make(map[poolKey][]*conn)
 	t.nidle = 0
 	t.mu.Unlock()
 	for _, cs := range idle {

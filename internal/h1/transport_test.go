@@ -441,7 +441,8 @@ func TestHandles(t *testing.T) {
 		want bool
 	}{
 		{"plain GET", func() *http.Request { r, _ := http.NewRequest("GET", "http://a.test/", nil); return r }, true},
-		{"https", func() *http.Request { r, _ := http.NewRequest("GET", "https://a.test/", nil); return r }, false},
+		{"https", func() *http.Request { r, _ := http.NewRequest("GET", "https://a.test/", nil); return r }, true},
+		{"ftp", func() *http.Request { r, _ := http.NewRequest("GET", "ftp://a.test/", nil); return r }, false},
 		{"with body", func() *http.Request {
 			r, _ := http.NewRequest("POST", "http://a.test/", strings.NewReader("x"))
 			return r

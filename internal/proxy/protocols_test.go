@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"bufio"
 	"crypto/sha1"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/pem"
@@ -13,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -294,7 +296,8 @@ func wsRead(r io.Reader) (op byte, payload []byte, err error) {
 }
 
 // TestBackendProtocols reaches an h2c backend over HTTP/2 with prior knowledge, and an https
-// backend whose certificate only a CA bundle can verify, over HTTP/2 as its handshake offers.
+// backend whose certificate only a CA bundle can verify: over HTTP/2, as its handshake offers,
+// for a request with a body or whose client takes trailers, and over HTTP/1.1 for the rest.
 func TestBackendProtocols(t *testing.T) {
 	echoProto := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, r.Proto+" "+r.Host+" "+r.Header.Get("Accept-Encoding"))
@@ -328,13 +331,27 @@ func TestBackendProtocols(t *testing.T) {
 		"h2c": "HTTP/2.0 " + h2c.Listener.Addr().String() + " ", // no Accept-Encoding added
 		"tls": "HTTP/2.0 " + tlsAddr + " ",
 	} {
-		res, body := withCA.Do(t, "GET", host, "/")
+		res, body := withCA.Do(t, "GET", host, "/", "TE", "trailers")
 		if res.StatusCode != http.StatusOK || body != want {
 			t.Errorf("%s: got %d %q, want 200 %q", host, res.StatusCode, body, want)
 		}
 		if got := res.Trailer.Get("Grpc-Status"); got != "0" || res.ProtoMajor != 2 {
 			t.Errorf("%s: got trailer Grpc-Status %q over %s, want 0 over HTTP/2.0", host, got, res.Proto)
 		}
+	}
+	if res, body := withCA.Do(t, "GET", "tls", "/"); res.StatusCode != http.StatusOK || body != "HTTP/1.1 "+tlsAddr+" " {
+		t.Errorf("tls without a body: got %d %q, want 200 over HTTP/1.1", res.StatusCode, body)
+	}
+	req, _ := http.NewRequest("POST", withCA.URL+"/", strings.NewReader("body"))
+	req.Host = "tls"
+	res, err := withCA.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(body) != "HTTP/2.0 "+tlsAddr+" " {
+		t.Errorf("tls with a body: got %d %q, want 200 over HTTP/2.0", res.StatusCode, body)
 	}
 
 	withoutCA := proxytest.New(t, routes, proxytest.Options{})
@@ -492,5 +509,42 @@ func TestNormalizeHostMatching(t *testing.T) {
 	}
 	if n := len(backend.Received()); n != 4 {
 		t.Errorf("backend got %d requests, want 4", n)
+	}
+}
+
+// TestBackendRefusingHTTP1 reaches an https backend that speaks HTTP/2 alone and says so in its
+// handshake: requests without a body, which would go over HTTP/1.1, go over HTTP/2 instead, and
+// only the first costs a refused handshake.
+func TestBackendRefusingHTTP1(t *testing.T) {
+	cert, roots := proxytest.NewCert(t, "127.0.0.1")
+	var hellos, refused atomic.Int32
+	b := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Proto)
+	}))
+	b.EnableHTTP2 = true
+	b.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	b.TLS = &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			hellos.Add(1)
+			if !slices.Contains(hello.SupportedProtos, "h2") {
+				refused.Add(1)
+				// Nothing in common and no h2 to fall back from: no_application_protocol.
+				return &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2-only"}}, nil
+			}
+			return nil, nil
+		},
+	}
+	b.StartTLS()
+	defer b.Close()
+
+	p := proxytest.New(t, `Host("h2only") -> "`+b.URL+`"`, proxytest.Options{Transport: proxy.TransportOptions{RootCAs: roots}})
+	for i := range 3 {
+		if res, body := p.Do(t, "GET", "h2only", "/"); res.StatusCode != http.StatusOK || body != "HTTP/2.0" {
+			t.Fatalf("request %d: got %d %q, want 200 over HTTP/2.0", i, res.StatusCode, body)
+		}
+	}
+	if h, r := hellos.Load(), refused.Load(); h != 2 || r != 1 {
+		t.Errorf("%d handshakes, %d refused; want 2, 1: the refusal is remembered", h, r)
 	}
 }

@@ -4,10 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/skipper-egress/skipper/internal/h1"
@@ -70,11 +74,14 @@ func (o TransportOptions) withDefaults() TransportOptions {
 }
 
 // Transport carries every request to every backend, so that keep-alive connections are pooled
-// across routes. It speaks HTTP/1.1 to http:// backends, HTTP/1.1 or HTTP/2 (as the backend's
-// TLS handshake offers) to https:// backends, and HTTP/2 with prior knowledge to h2c://
-// backends. Requests to http:// backends without a body, most of a sidecar's traffic, take
-// package h1's client, which needs neither of the two goroutines net/http's keeps per
-// connection; the rest take net/http's. It is safe for concurrent use.
+// across routes. Requests without a body, most of a sidecar's traffic, take package h1's client
+// over HTTP/1.1, to http:// and https:// backends alike: it needs neither of the two goroutines
+// net/http's keeps per connection, and over TLS a pool of HTTP/1.1 connections costs both sides
+// less CPU than HTTP/2's framing and flow control on one shared connection. The rest take
+// net/http's: HTTP/1.1 to http:// backends, HTTP/2 or HTTP/1.1 (as the backend's TLS handshake
+// chooses) to https:// backends, so gRPC keeps its HTTP/2, and HTTP/2 with prior knowledge to
+// h2c:// backends. An https backend that refuses HTTP/1.1 in its handshake gets every request
+// through net/http from then on. It is safe for concurrent use.
 //
 // It never consults HTTP_PROXY and friends: a proxy that honoured them for its own backends
 // would loop through itself when a service points those variables at it. It asks for no
@@ -84,6 +91,7 @@ type Transport struct {
 	http1     *http.Transport // http and https backends
 	h2c       *http.Transport // h2c backends: unencrypted HTTP/2 only
 	closeIdle time.Duration
+	noHTTP1   hostSet // https backends that refused HTTP/1.1: all their requests take http1
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -109,6 +117,8 @@ func newTransport(opts TransportOptions, dial func(ctx context.Context, network,
 			MaxIdleConns:          o.MaxIdleConns,
 
 			MaxResponseHeaderBytes: o.MaxResponseHeaderBytes,
+			TLSClientConfig:        backendTLS(o),
+			TLSHandshakeTimeout:    o.TLSHandshakeTimeout,
 		}),
 		http1:     newHTTPTransport(o, dial),
 		h2c:       newHTTPTransport(o, dial),
@@ -121,15 +131,17 @@ func newTransport(opts TransportOptions, dial func(ctx context.Context, network,
 	return t
 }
 
+// backendTLS returns the TLS configuration for https backends: the roots of opts, and a
+// session cache, so that new connections resume their sessions.
+func backendTLS(o TransportOptions) *tls.Config {
+	return &tls.Config{RootCAs: o.RootCAs, ClientSessionCache: tls.NewLRUClientSessionCache(0)}
+}
+
 func newHTTPTransport(o TransportOptions, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
-	var tlsConf *tls.Config
-	if o.RootCAs != nil {
-		tlsConf = &tls.Config{RootCAs: o.RootCAs}
-	}
 	return &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dial,
-		TLSClientConfig:       tlsConf,
+		TLSClientConfig:       backendTLS(o),
 		TLSHandshakeTimeout:   o.TLSHandshakeTimeout,
 		ResponseHeaderTimeout: o.ResponseHeaderTimeout,
 		ExpectContinueTimeout: o.ExpectContinueTimeout,
@@ -145,8 +157,12 @@ func newHTTPTransport(o TransportOptions, dial func(ctx context.Context, network
 // RoundTrip sends one request. A request for an h2c:// URL goes out as http:// over HTTP/2 with
 // prior knowledge (RFC 9113 §3.3); every other scheme goes to an HTTP/1.1 transport.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if h1.Handles(r) {
-		return t.plain.RoundTrip(r)
+	if t.viaH1(r) {
+		res, err := t.plain.RoundTrip(r)
+		if !errors.Is(err, h1.ErrNoHTTP1) {
+			return res, err
+		}
+		t.noHTTP1.add(r.URL.Host) // and send it over HTTP/2: nothing of it went out
 	}
 	if r.URL.Scheme != "h2c" {
 		return t.http1.RoundTrip(r)
@@ -156,6 +172,50 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	u.Scheme = "http"
 	out.URL = &u
 	return t.h2c.RoundTrip(out)
+}
+
+// viaH1 reports whether r takes package h1's client. An https request whose client takes
+// trailers ("TE: trailers", as every gRPC client sends) goes to net/http instead, so that the
+// backend can answer over HTTP/2, where trailers need no chunked framing: over HTTP/1.1 a server
+// may drop them from a response it sends with a Content-Length, as Go's does.
+func (t *Transport) viaH1(r *http.Request) bool {
+	if !h1.Handles(r) {
+		return false
+	}
+	if r.URL.Scheme != "https" {
+		return true
+	}
+	return !acceptsTrailers(r.Header) && !t.noHTTP1.has(r.URL.Host)
+}
+
+// hostSet is a set of backend hosts that is read on every request and rarely written: reads
+// take no lock, a write copies it. It is bounded, since a forward proxy reaches hosts that
+// clients choose: full, it starts again empty, and a host it forgot costs one more handshake.
+type hostSet struct {
+	mu    sync.Mutex // serializes writers
+	hosts atomic.Pointer[map[string]struct{}]
+}
+
+const maxHostSet = 4096
+
+func (s *hostSet) has(host string) bool {
+	m := s.hosts.Load()
+	if m == nil {
+		return false
+	}
+	_, ok := (*m)[host]
+	return ok
+}
+
+func (s *hostSet) add(host string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := make(map[string]struct{})
+	if old := s.hosts.Load(); old != nil && len(*old) < maxHostSet {
+		maps.Copy(next, *old)
+	}
+	next[host] = struct{}{}
+	s.hosts.Store(&next)
 }
 
 // CloseIdleConnections closes the keep-alive connections that carry no request now.
