@@ -44,10 +44,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# stop_bg PID...: TERM, then KILL after 10 s, and reap.
+# stop_bg PID...: TERM, then KILL after 10 s, and reap; descendants still there then (Squid's
+# workers and helpers, should their master have died) are killed too, when their start time
+# shows they are the same processes.
 stop_bg() {
-	local pid deadline
+	local pid deadline kids=()
 	for pid in "$@"; do
+		mapfile -t -O "${#kids[@]}" kids < <(tree_pids "$pid" | tail -n +2 | while read -r k; do
+			echo "$k $(start_time "$k")"
+		done)
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	deadline=$((SECONDS + 10))
@@ -58,6 +63,18 @@ stop_bg() {
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
+	local k started_at
+	for k in "${kids[@]}"; do
+		read -r pid started_at <<<"$k"
+		if [[ -n $started_at && $(start_time "$pid") == "$started_at" ]]; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+}
+
+# start_time PID: the process's start time (field 22 of its stat), empty when it is gone.
+start_time() {
+	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $20 }'
 }
 
 # start_bg NAME COMMAND...: runs COMMAND with its output in $tmp/NAME.log; its pid goes to $started.

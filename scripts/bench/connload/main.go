@@ -34,7 +34,7 @@ const ioTimeout = 5 * time.Second
 type config struct {
 	dial    string // where the TCP connection goes
 	connect string // CONNECT authority sent first; empty for none
-	host    string // Host header; the CONNECT host by default
+	host    string // Host header; the CONNECT authority by default
 	path    string
 	tls     *tls.Config // nil for plaintext inside the tunnel
 }
@@ -43,7 +43,7 @@ func main() {
 	mode := flag.String("mode", "load", "load, first or get")
 	dial := flag.String("dial", "", "address of the proxy (or relay) to connect to")
 	connect := flag.String("connect", "", "authority to CONNECT to (with %d in -mode=first); empty to speak HTTP at once")
-	host := flag.String("host", "", "Host header (default: the CONNECT host)")
+	host := flag.String("host", "", "Host header (default: the CONNECT authority)")
 	path := flag.String("path", "/", "path to GET")
 	useTLS := flag.Bool("tls", false, "speak TLS inside the tunnel, with the CONNECT host as server name")
 	caFile := flag.String("ca", "", "PEM CA trusted for -tls")
@@ -109,7 +109,7 @@ func open(cfg config) (*conn, error) {
 		}
 		name, _, _ := net.SplitHostPort(cfg.connect)
 		if host == "" {
-			host = name
+			host = cfg.connect // host:port, as clients send it for a port other than 443
 		}
 		if cfg.tls != nil {
 			tc := cfg.tls.Clone()
