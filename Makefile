@@ -24,7 +24,7 @@ bench: ## Go benchmarks of the hot path, then the load test
 	go test -run='^$$' -bench=. -benchmem ./...
 	./scripts/bench/loadtest.sh
 
-loadtest: ## skipper vs nginx vs the backend under wrk (ROUNDS, DURATION, CONNS)
+loadtest: ## skipper vs nginx, Squid and a TCP relay on four paths (SCENARIOS, ROUNDS, DURATION, CONNS)
 	./scripts/bench/loadtest.sh
 
 fuzz: ## fuzz the parsers and the hand-written HTTP code against net/http, $(FUZZTIME) each
