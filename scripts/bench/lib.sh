@@ -1,7 +1,8 @@
 # Shared parts of the load test (sourced by loadtest.sh): settings, process bookkeeping, tools,
 # certificates, the measuring loop and the report. Every scenario (plain.sh, https.sh,
-# intercept.sh, tunnel.sh) starts its servers with start_bg, fills the array `targets`, defines
-# load_TARGET functions through `loader` and calls measure, then report.
+# intercept.sh, tunnel.sh) defines scenario_NAME, which starts its servers with start_bg, fills
+# the array `targets`, defines load, server_pid and backend_of (see measure), calls measure, then
+# report and the goal functions, and stops what it started.
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
@@ -184,6 +185,28 @@ skipper_bins() {
 	[[ -z $BASELINE ]] || echo baseline
 }
 
+# start_skipper TARGET PORT ROUTES FLAGS...: the skipper build of TARGET (skipper or baseline).
+start_skipper() {
+	local target=$1 port=$2 routes=$3 bin=$tmp/bin/skipper
+	shift 3
+	[[ $target == baseline ]] && bin=$tmp/bin/skipper-baseline
+	start_bg "$target" "$bin" -address="127.0.0.1:$port" -support-listener= -inline-routes="$routes" \
+		-credentials-paths="$tmp/secrets" -access-log-disabled -application-log-level=WARN "$@"
+	skipper_pids[$target]=$started
+	wait_port "$target" "$started" "$port"
+}
+
+# port_of TARGET: the listening port of a proxy.
+port_of() {
+	case $1 in
+	nginx) echo "$NGINX_PORT" ;;
+	skipper) echo "$SKIPPER_PORT" ;;
+	baseline) echo "$BASELINE_PORT" ;;
+	squid) echo "$SQUID_PORT" ;;
+	relay) echo "$RELAY_PORT" ;;
+	esac
+}
+
 # check_token TARGET ANSWER: ANSWER is what the backend saw in Authorization through TARGET.
 check_token() {
 	[[ $2 == "Bearer $token" ]] || die "$1: the backend did not get the token in Authorization (got \"$2\")"
@@ -333,17 +356,15 @@ goal() {
 	if [[ $2 == 1 ]]; then echo "goal met:    $1"; else echo "goal missed: $1"; missed=1; fi
 }
 
-# goal_ratio NAME METRIC OP FACTOR: compares M_METRIC of skipper (and the baseline) with REF's.
-# OP is ">=" or "<="; the description shows the ratio.
+# goal_ratio REF WHAT METRIC OP FACTOR: compares skipper's M_METRIC with FACTOR times REF's (the
+# baseline is only shown). OP is ">=" or "<="; WHAT names the metric in the line, with the ratio.
 goal_ratio() {
-	local ref=$1 what=$2 metric=$3 op=$4 factor=$5 t
+	local ref=$1 what=$2 metric=$3 op=$4 factor=$5
 	local -n m=M_$metric
-	for t in $(skipper_bins); do
-		[[ $t == baseline ]] && continue # the baseline is shown for comparison, not judged
-		goal "$t $what $op ${factor}x $ref's ($(awk -v s="${m[$t]}" -v r="${m[$ref]}" 'BEGIN { printf "%.2fx", s / r }'))" \
-			"$(awk -v s="${m[$t]}" -v r="${m[$ref]}" -v f="$factor" -v op="$op" 'BEGIN {
-				print ((op == ">=") ? (s >= f * r) : (s <= f * r)) ? 1 : 0 }')"
-	done
+	local ratio
+	ratio=$(awk -v s="${m[skipper]}" -v r="${m[$ref]}" 'BEGIN { printf "%.2f", s / r }')
+	goal "skipper $what $op ${factor}x $ref's (${ratio}x)" \
+		"$(awk -v x="$ratio" -v f="$factor" -v op="$op" 'BEGIN { print ((op == ">=") ? (x >= f) : (x <= f)) ? 1 : 0 }')"
 }
 
 goal_no_errors() {

@@ -2,8 +2,9 @@
 # the backend itself ("direct"), nginx with an upstream keepalive pool, and skipper with the
 # README's demo route (and the BASELINE build), all injecting the token.
 
-# write_nginx_conf FILE PROXY_PASS EXTRA: an nginx config listening on NGINX_PORT that proxies to
-# the upstream "backend" (defined by EXTRA) and sets the token.
+# write_nginx_conf FILE PROXY_PASS UPSTREAM [LOCATION]: an nginx config listening on NGINX_PORT
+# that proxies to PROXY_PASS (the upstream "backend", defined by UPSTREAM) and sets the token;
+# LOCATION adds directives to the location.
 write_nginx_conf() {
 	mkdir -p "$tmp/nginx"
 	(
@@ -41,28 +42,6 @@ start_nginx() {
 	start_bg nginx "$NGINX" -p "$tmp/nginx/" -e "$tmp/nginx.log" -c "$1" -g 'daemon off;'
 	nginx_pid=$started
 	wait_port nginx "$nginx_pid" "$NGINX_PORT"
-}
-
-# start_skipper TARGET PORT ROUTES FLAGS...: the skipper build of TARGET (skipper or baseline).
-start_skipper() {
-	local target=$1 port=$2 routes=$3 bin=$tmp/bin/skipper
-	shift 3
-	[[ $target == baseline ]] && bin=$tmp/bin/skipper-baseline
-	start_bg "$target" "$bin" -address="127.0.0.1:$port" -support-listener= -inline-routes="$routes" \
-		-credentials-paths="$tmp/secrets" -access-log-disabled -application-log-level=WARN "$@"
-	skipper_pids[$target]=$started
-	wait_port "$target" "$started" "$port"
-}
-
-# port_of TARGET: the listening port of a proxy.
-port_of() {
-	case $1 in
-	nginx) echo "$NGINX_PORT" ;;
-	skipper) echo "$SKIPPER_PORT" ;;
-	baseline) echo "$BASELINE_PORT" ;;
-	squid) echo "$SQUID_PORT" ;;
-	relay) echo "$RELAY_PORT" ;;
-	esac
 }
 
 # wrk_scenario TITLE SCHEME DIRECT_PORT: the part plain and https share once the proxies run.
