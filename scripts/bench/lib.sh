@@ -282,6 +282,25 @@ run_connload() {
 		die "connload $* failed: $(tail -n 3 "$tmp/connload.err")"
 }
 
+# backend_stats PID: the /_stats line of the backend PID (need_backend's or need_tls_backend's).
+backend_stats() {
+	if [[ $1 == "$tls_backend_pid" ]]; then
+		curl -fsS --max-time 2 --cacert "$tmp/pki/backend-ca.pem" "https://127.0.0.1:$TLS_BACKEND_PORT/_stats"
+	else
+		curl -fsS --max-time 2 "http://127.0.0.1:$BACKEND_PORT/_stats"
+	fi || die "the backend's /_stats failed"
+}
+
+# backend_use BEFORE AFTER: from two /_stats lines, the connections the backend accepted in
+# between (less the one the AFTER query came on) and the protocol of the requests, "N/h1".
+backend_use() {
+	local c1 c2 proto
+	c1=$(($(field h1 "$2") - $(field h1 "$1")))
+	c2=$(($(field h2 "$2") - $(field h2 "$1")))
+	if ((c2 == 0)); then proto=h1; elif ((c1 == 0)); then proto=h2; else proto=h1+h2; fi
+	echo "$(($(field conns "$2") - $(field conns "$1") - 1))/$proto"
+}
+
 # field NAME LINE: the value of NAME=... in a result line.
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 
@@ -291,11 +310,12 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END {
 # measure: WARMUP seconds per target, then ROUNDS interleaved rounds of DURATION seconds. The
 # scenario provides `targets`, `load TARGET SECONDS` (writes $tmp/load.out), `server_pid TARGET`
 # (the root of the processes whose CPU counts for the target) and `backend_of TARGET` (the
-# backend's pid). Medians end up in M_rate, M_p50, M_p99, M_cpu, M_bcpu and errors in M_errs.
+# backend's pid). Medians end up in M_rate, M_p50, M_p99, M_cpu, M_bcpu, errors in M_errs, and
+# the backend connections opened in the last round and the protocol spoken on them in M_bconns.
 measure() {
-	local t round spids bpids before bbefore after bafter line units c bc
+	local t round spids bpids before bbefore after bafter line units c bc sbefore
 	local -A rate=() p50=() p99=() cpu=() bcpu=()
-	declare -gA M_rate=() M_p50=() M_p99=() M_cpu=() M_bcpu=() M_errs=()
+	declare -gA M_rate=() M_p50=() M_p99=() M_cpu=() M_bcpu=() M_errs=() M_bconns=()
 	for t in "${targets[@]}"; do M_errs[$t]=0; done
 	if ((WARMUP > 0)); then
 		log "warming up, ${WARMUP}s per target"
@@ -306,9 +326,11 @@ measure() {
 		for t in "${targets[@]}"; do
 			mapfile -t spids < <(tree_pids "$(server_pid "$t")")
 			bpids=$(backend_of "$t")
+			sbefore=$(backend_stats "$bpids")
 			before=$(cpu_ticks "${spids[@]}") bbefore=$(cpu_ticks "$bpids")
 			load "$t" "$DURATION"
 			after=$(cpu_ticks "${spids[@]}") bafter=$(cpu_ticks "$bpids")
+			M_bconns[$t]=$(backend_use "$sbefore" "$(backend_stats "$bpids")")
 			line=$(cat "$tmp/load.out")
 			units=$(field units "$line")
 			awk -v u="$units" 'BEGIN { exit !(u > 0) }' || die "$t: nothing measured: $line"
@@ -321,7 +343,8 @@ measure() {
 			bcpu[$t]+="$bc "
 			M_errs[$t]=$((M_errs[$t] + $(field errors "$line")))
 			log "round $round $t: $(field rate "$line") $UNIT/s, p50 $(field p50 "$line")us," \
-				"p99 $(field p99 "$line")us, ${c}us CPU/$UNIT (backend ${bc}us), $(field errors "$line") errors"
+				"p99 $(field p99 "$line")us, ${c}us CPU/$UNIT (backend ${bc}us, ${M_bconns[$t]} connections)," \
+				"$(field errors "$line") errors"
 		done
 	done
 	for t in "${targets[@]}"; do
@@ -339,15 +362,16 @@ report() {
 	echo
 	echo "== $title"
 	echo "$LOAD_DESC, $ROUNDS interleaved rounds of ${DURATION}s per target, median per target; $(nproc) CPUs;" \
-		"cpu/$UNIT is the server's own user+system time (all its processes), backend cpu/$UNIT the backend's"
-	printf '%-9s %9s %9s %9s %10s %12s %9s %9s %9s %7s\n' target "$UNIT/s" p50 p99 "cpu/$UNIT" \
-		"backend cpu" "rate/$ref" "cpu/$ref" "p99/$ref" errors
+		"cpu/$UNIT is the server's own user+system time (all its processes), backend cpu/$UNIT the backend's;" \
+		"be conns: connections the backend accepted in the last round, and their protocol"
+	printf '%-9s %9s %9s %9s %10s %12s %9s %9s %9s %9s %7s\n' target "$UNIT/s" p50 p99 "cpu/$UNIT" \
+		"backend cpu" "be conns" "rate/$ref" "cpu/$ref" "p99/$ref" errors
 	for t in "${targets[@]}"; do
 		awk -v t="$t" -v r="${M_rate[$t]}" -v a="${M_p50[$t]}" -v b="${M_p99[$t]}" -v c="${M_cpu[$t]}" \
 			-v bc="${M_bcpu[$t]}" -v rr="${M_rate[$ref]}" -v cr="${M_cpu[$ref]}" -v br="${M_p99[$ref]}" \
-			-v e="${M_errs[$t]}" 'BEGIN {
-			printf "%-9s %9.0f %7.0fus %7.0fus %8.1fus %10.1fus %8.2fx %8.2fx %8.2fx %7d\n",
-				t, r, a, b, c, bc, r / rr, c / cr, b / br, e }'
+			-v e="${M_errs[$t]}" -v bn="${M_bconns[$t]}" 'BEGIN {
+			printf "%-9s %9.0f %7.0fus %7.0fus %8.1fus %10.1fus %9s %8.2fx %8.2fx %8.2fx %7d\n",
+				t, r, a, b, c, bc, bn, r / rr, c / cr, b / br, e }'
 	done
 }
 

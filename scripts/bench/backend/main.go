@@ -1,22 +1,28 @@
 // Command backend is the load test's upstream: the cheapest useful net/http server, answering
 // every request with 200 "ok", so that the numbers measure the proxy in front of it. A request
 // for /_authorization is answered with its Authorization header instead, which lets the load
-// test check that the proxy injected the token before it starts, and /_bytes/N answers N bytes
-// (the tunnel scenario's bulk transfer). With -tls-cert and -tls-key it serves HTTPS, HTTP/1.1
-// and HTTP/2 alike, as any Go server does.
+// test check that the proxy injected the token before it starts, /_bytes/N answers N bytes
+// (the tunnel scenario's bulk transfer), and /_stats the connections accepted and the requests
+// served over HTTP/1.x and HTTP/2 so far ("conns=N h1=N h2=N", itself not counted as a request),
+// which shows how a proxy reuses its backend connections. With -tls-cert and -tls-key it serves
+// HTTPS, HTTP/1.1 and HTTP/2 alike, as any Go server does.
 package main
 
 import (
 	"flag"
+	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 const (
 	authPath  = "/_authorization"
 	bytesPath = "/_bytes/"
+	statsPath = "/_stats"
 	maxBytes  = 1 << 30
 )
 
@@ -30,8 +36,18 @@ func main() {
 	}
 	ok := []byte("ok")
 	chunk := make([]byte, 256<<10)
+	var conns, h1, h2 atomic.Int64
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
+		if r.URL.Path == statsPath {
+			fmt.Fprintf(w, "conns=%d h1=%d h2=%d", conns.Load(), h1.Load(), h2.Load())
+			return
+		}
+		if r.ProtoMajor == 2 {
+			h2.Add(1)
+		} else {
+			h1.Add(1)
+		}
 		switch {
 		case r.URL.Path == authPath:
 			w.Write([]byte(r.Header.Get("Authorization")))
@@ -46,7 +62,11 @@ func main() {
 			w.Write(ok)
 		}
 	})
-	srv := &http.Server{Addr: *addr, Handler: h}
+	srv := &http.Server{Addr: *addr, Handler: h, ConnState: func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}}
 	if *cert != "" {
 		log.Fatal(srv.ListenAndServeTLS(*cert, *key))
 	}
