@@ -16,6 +16,10 @@ GOAL_FIRST_EXTRA_US=2000
 # start_squid: Squid in the foreground with SQUID_WORKERS workers; its pid goes to $squid_pid.
 start_squid() {
 	local d=$tmp/squid round i
+	"$SQUID" -v | grep -q -- --with-openssl ||
+		die "$SQUID is built without OpenSSL (no ssl-bump): install squid-openssl instead of squid"
+	# Squid's workers talk over sockets in /run/squid, which systemd-tmpfiles makes at boot.
+	[[ -d /run/squid ]] || install -d -o proxy -g proxy /run/squid
 	mkdir -p "$d"
 	{
 		echo "127.0.0.1 load.$BENCH_DOMAIN check.$BENCH_DOMAIN"
