@@ -9,6 +9,7 @@ scenario_https() {
     upstream backend {
         server 127.0.0.1:$TLS_BACKEND_PORT;
         keepalive 64;
+        keepalive_requests 1000000; # as skipper, which reuses a connection for as long as it lives
     }" "
             proxy_ssl_session_reuse on;
             proxy_ssl_verify on;

@@ -89,6 +89,7 @@ scenario_plain() {
     upstream backend {
         server 127.0.0.1:$BACKEND_PORT;
         keepalive 64;
+        keepalive_requests 1000000; # as skipper, which reuses a connection for as long as it lives
     }"
 	start_nginx "$tmp/nginx/plain.conf"
 	declare -gA skipper_pids=()
