@@ -3,6 +3,7 @@ package h1
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +31,7 @@ type conn struct {
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	key       poolKey
+	tls       *tls.Conn // nc, when it speaks TLS
 	idleSince time.Time // when it was last put in the pool
 	probe     probe     // tells whether the backend left it alone while it was idle
 }
@@ -39,8 +42,25 @@ type conn struct {
 func newConn(nc, raw net.Conn, key poolKey) *conn {
 	c := &conn{nc: nc, head: headReader{nc: nc, n: math.MaxInt64}, bw: bufio.NewWriterSize(nc, bufSize), key: key}
 	c.br = bufio.NewReaderSize(&c.head, bufSize)
+	c.tls, _ = nc.(*tls.Conn)
 	c.probe.init(raw)
 	return c
+}
+
+// tlsQuiet reports whether c's TLS layer holds nothing that arrived after the last response. A
+// record sent right behind a response, as close_notify often is, can be read from the socket
+// with the response's own and wait in the TLS layer, where the probe cannot see it: a read with
+// a deadline in the past takes such records and returns at once, without a system call, when
+// there are none. A TLS 1.3 session ticket found there is taken in and leaves c usable.
+func (c *conn) tlsQuiet() bool {
+	if c.tls == nil {
+		return true
+	}
+	_ = c.tls.SetReadDeadline(time.Unix(1, 0))
+	var b [1]byte
+	n, err := c.tls.Read(b[:])
+	_ = c.tls.SetReadDeadline(time.Time{})
+	return n == 0 && errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // headReader reads from nc at most n more bytes, as net/http's persistConn.Read does: n is the

@@ -1,15 +1,18 @@
 package h1_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/skipper-egress/skipper/internal/h1"
 	"github.com/skipper-egress/skipper/internal/proxytest"
@@ -116,4 +119,100 @@ func dialTo(addr string) func(ctx context.Context, network, _ string) (net.Conn,
 	return func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}
+}
+
+// TestTLSRecordsBehindResponse has a backend send close_notify, or bytes nobody asked for, in
+// the same TCP segment as a response: the client's TLS layer reads them from the socket with the
+// response, where no look at the socket finds them. A POST without a body, which no client may
+// send twice, must then go out on a new connection. (net/http's client finds them with the read
+// it starts after each response, and races the next request for the connection.)
+func TestTLSRecordsBehindResponse(t *testing.T) {
+	cert, roots := proxytest.NewCert(t, "127.0.0.1")
+	for _, behind := range []string{"close_notify", "unsolicited"} {
+		t.Run(behind, func(t *testing.T) {
+			url, conns := serveBatched(t, cert, behind)
+			tr := h1.New(h1.Options{TLSClientConfig: &tls.Config{RootCAs: roots}})
+			t.Cleanup(tr.CloseIdleConnections)
+			for i, method := range []string{http.MethodGet, http.MethodPost} {
+				req, _ := http.NewRequest(method, url, nil)
+				res, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Fatalf("request %d (%s): %v", i, method, err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+			if n := conns.Load(); n != 2 {
+				t.Errorf("%d connections, want 2", n)
+			}
+		})
+	}
+}
+
+// serveBatched serves TLS on a new listener: every connection answers its first request with a
+// response followed, in one TCP write, by what behind names, and then serves requests on.
+func serveBatched(t *testing.T, cert tls.Certificate, behind string) (string, *atomic.Int32) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	conns := new(atomic.Int32)
+	go func() {
+		for {
+			raw, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer raw.Close()
+				bc := &batchConn{Conn: raw}
+				tc := tls.Server(bc, &tls.Config{Certificates: []tls.Certificate{cert}})
+				br := bufio.NewReader(tc)
+				for first := true; ; first = false {
+					if _, err := http.ReadRequest(br); err != nil {
+						return
+					}
+					bc.hold(first)
+					io.WriteString(tc, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+					if first {
+						if behind == "close_notify" {
+							tc.CloseWrite()
+						} else {
+							io.WriteString(tc, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+						}
+						bc.flush()
+						// Keep the TCP connection open, so that the socket shows nothing.
+						br.ReadByte()
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "https://" + ln.Addr().String() + "/", conns
+}
+
+// batchConn holds what is written to it while held, and writes it in one go on flush.
+type batchConn struct {
+	net.Conn
+	held bool
+	buf  []byte
+}
+
+func (c *batchConn) hold(on bool) { c.held = on }
+
+func (c *batchConn) Write(p []byte) (int, error) {
+	if c.held {
+		c.buf = append(c.buf, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *batchConn) flush() {
+	c.held = false
+	c.Conn.SetWriteDeadline(time.Time{}) // close_notify leaves one in the past, against later writes
+	c.Conn.Write(c.buf)
 }

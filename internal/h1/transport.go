@@ -298,12 +298,16 @@ func keyOf(u *url.URL) poolKey {
 }
 
 // conn returns an idle connection fit to carry r, or a new one. reused reports which. An idle
-// connection is fit when its probe finds it as it was left; one that cannot be probed is fit only
-// for an idempotent request, which the retry rule covers.
+// connection is fit when its probe, and over TLS its TLS layer, find it as it was left; one that
+// cannot be probed is fit only for an idempotent request, which the retry rule covers.
 func (t *Transport) conn(ctx context.Context, r *http.Request) (c *conn, reused bool, err error) {
 	key := keyOf(r.URL)
 	for c := t.takeIdle(key); c != nil; c = t.takeIdle(key) {
 		ok, known := c.probe.usable()
+		if !c.tlsQuiet() {
+			c.close()
+			continue
+		}
 		if ok || (!known && idempotent(r)) {
 			return c, true, nil
 		}
