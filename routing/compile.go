@@ -180,6 +180,7 @@ func compileRoute(d *RouteDef, reg *filters.Registry, log logrus.FieldLogger) (*
 		}
 		r.Filters = append(r.Filters, f)
 	}
+	r.Settings = resolveSettings(r.Filters)
 	r.Backend, err = compileBackend(d, log)
 	if err != nil {
 		errs = append(errs, err)

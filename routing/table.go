@@ -22,6 +22,8 @@ type Route struct {
 	Filters []filters.Filter
 	// Backend is where the route sends requests.
 	Backend Backend
+	// Settings are those of the route's filters that the proxy reads on every request.
+	Settings Settings
 
 	m *matcher
 }

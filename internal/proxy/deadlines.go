@@ -8,23 +8,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/routing"
 )
 
 // setWriteDeadline gives writing the answer to the client the deadline of route's last
 // writeTimeout filter, if it has one.
 func setWriteDeadline(w http.ResponseWriter, route *routing.Route) {
-	var wt filters.WriteTimeouter
-	for _, f := range route.Filters {
-		if t, ok := f.(filters.WriteTimeouter); ok {
-			wt = t
-		}
-	}
-	if wt != nil {
+	if d := route.Settings.WriteTimeout; d > 0 {
 		// Deadlines are wall-clock times on the socket, hence time.Now and not p.now. Go's
 		// server lifts them before the connection's next request.
-		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wt.WriteTimeout()))
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
 	}
 }
 
@@ -37,17 +30,12 @@ func setReadDeadline(w http.ResponseWriter, route *routing.Route, out *http.Requ
 	if out.Body == nil {
 		return
 	}
-	var rt filters.ReadTimeouter
-	for _, f := range route.Filters {
-		if t, ok := f.(filters.ReadTimeouter); ok {
-			rt = t
-		}
-	}
-	if rt == nil {
+	d := route.Settings.ReadTimeout
+	if d <= 0 {
 		return
 	}
 	rc := http.NewResponseController(w)
-	if err := rc.SetReadDeadline(time.Now().Add(rt.ReadTimeout())); err != nil {
+	if err := rc.SetReadDeadline(time.Now().Add(d)); err != nil {
 		return // the connection cannot have deadlines; leave the body unbounded
 	}
 	out.Body = &deadlineBody{ReadCloser: out.Body, rc: rc}

@@ -13,7 +13,6 @@ import (
 	"time"
 	"weak"
 
-	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/routing"
 )
 
@@ -169,12 +168,9 @@ func (lb *balancer) onRing(h uint64, tried []bool, now int64, anyUp bool) int {
 // hashKeyOf returns the consistentHash key of out on route: that of the route's last
 // consistentHashKey filter, or else the client's address without its port.
 func hashKeyOf(route *routing.Route, out *http.Request) string {
-	for i := len(route.Filters) - 1; i >= 0; i-- {
-		if hk, ok := route.Filters[i].(filters.HashKeyer); ok {
-			if key, ok := hk.HashKey(out); ok {
-				return key
-			}
-			break
+	if hk := route.Settings.HashKey; hk != nil {
+		if key, ok := hk.HashKey(out); ok {
+			return key
 		}
 	}
 	if host, _, err := net.SplitHostPort(out.RemoteAddr); err == nil {

@@ -3,7 +3,6 @@ package proxy
 import (
 	"errors"
 
-	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/filters/circuit"
 	"github.com/skipper-egress/skipper/routing"
 )
@@ -17,18 +16,11 @@ var errCircuitOpen = errors.New("circuit breaker open")
 
 // breaker returns the breaker guarding host for route, or nil when the proxy has no breaker
 // registry or neither the route nor the registry's defaults ask for one. A route's breaker filter
-// wins (disableBreaker turns the defaults off); a route without one gets the host's default
-// breaker, or the global one. Routes hold a handful of filters, so scanning them per request
-// costs less than keeping an index next to every route.
+// wins (disableBreaker turns the defaults off); a route without one, whose Settings.Breaker is
+// of type None, gets the host's default breaker, or the global one.
 func (p *Proxy) breaker(route *routing.Route, host string) *circuit.Breaker {
 	if p.breakers == nil {
 		return nil
 	}
-	var s circuit.Settings // type None: no breaker filter, the registry's defaults apply
-	for _, f := range route.Filters {
-		if bu, ok := f.(filters.BreakerUser); ok {
-			s = bu.BreakerSettings() // the last one counts
-		}
-	}
-	return p.breakers.Get(host, s)
+	return p.breakers.Get(host, route.Settings.Breaker)
 }

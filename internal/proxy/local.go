@@ -102,16 +102,11 @@ func runResponseFilters(res *http.Response, fs []filters.Filter) error {
 // and the function that releases it; without such a filter, out itself and a no-op. The
 // deadline derives from out's context, so a client that goes away still cancels the call.
 func withBackendTimeout(route *routing.Route, out *http.Request) (*http.Request, context.CancelFunc) {
-	var bt filters.BackendTimeouter
-	for _, f := range route.Filters {
-		if t, ok := f.(filters.BackendTimeouter); ok {
-			bt = t
-		}
-	}
-	if bt == nil {
+	d := route.Settings.BackendTimeout
+	if d <= 0 {
 		return out, func() {}
 	}
-	ctx, cancel := context.WithTimeout(out.Context(), bt.BackendTimeout())
+	ctx, cancel := context.WithTimeout(out.Context(), d)
 	return out.WithContext(ctx), cancel
 }
 

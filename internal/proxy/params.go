@@ -12,7 +12,7 @@ import (
 // placeholder. As in Skipper, the parameters of the <loopback> routes a request passed through
 // stay visible behind the current route's own, so loopback routes always keep theirs.
 func pathParams(route *routing.Route, src *http.Request) filters.PathParams {
-	if route.Backend.Type != routing.BackendLoopback && !usesPathParams(route) {
+	if route.Backend.Type != routing.BackendLoopback && !route.Settings.PathParams {
 		return nil
 	}
 	own := route.Params(src)
@@ -29,16 +29,6 @@ func pathParams(route *routing.Route, src *http.Request) filters.PathParams {
 		return outer
 	}
 	return loopParams{own: own, outer: outer}
-}
-
-// usesPathParams reports whether a filter of route reads path parameters.
-func usesPathParams(route *routing.Route) bool {
-	for _, f := range route.Filters {
-		if u, ok := f.(filters.PathParamUser); ok && u.UsesPathParams() {
-			return true
-		}
-	}
-	return false
 }
 
 // loopParams are a route's own path parameters in front of those of the <loopback> routes

@@ -1,0 +1,55 @@
+package routing
+
+import (
+	"time"
+
+	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/filters/circuit"
+)
+
+// Settings are the settings of a route that the proxy reads on every request, resolved from
+// the route's filters once, when the route is compiled, instead of by a scan of its filters per
+// request. They are part of the immutable Route, so that a request sees those of the route it
+// matched, whatever table replaced it since. When a route holds several filters of one kind,
+// the last one counts.
+type Settings struct {
+	// ReadTimeout, WriteTimeout and BackendTimeout are the durations of the route's readTimeout
+	// (filters.ReadTimeouter), writeTimeout (filters.WriteTimeouter) and backendTimeout
+	// (filters.BackendTimeouter) filters; zero when it has none. The filters accept only
+	// positive durations.
+	ReadTimeout, WriteTimeout, BackendTimeout time.Duration
+	// Breaker holds the settings of the route's breaker filter (filters.BreakerUser). Its
+	// Type is circuit.None when the route has none, and the breaker registry's defaults apply.
+	Breaker circuit.Settings
+	// HashKey is the route's consistentHashKey filter (filters.HashKeyer), or nil.
+	HashKey filters.HashKeyer
+	// PathParams says whether one of the route's filters reads the route's path parameters
+	// (filters.PathParamUser).
+	PathParams bool
+}
+
+// resolveSettings returns the Settings that fs, a route's filters in route order, give it.
+func resolveSettings(fs []filters.Filter) Settings {
+	var s Settings
+	for _, f := range fs {
+		if t, ok := f.(filters.ReadTimeouter); ok {
+			s.ReadTimeout = t.ReadTimeout()
+		}
+		if t, ok := f.(filters.WriteTimeouter); ok {
+			s.WriteTimeout = t.WriteTimeout()
+		}
+		if t, ok := f.(filters.BackendTimeouter); ok {
+			s.BackendTimeout = t.BackendTimeout()
+		}
+		if b, ok := f.(filters.BreakerUser); ok {
+			s.Breaker = b.BreakerSettings()
+		}
+		if h, ok := f.(filters.HashKeyer); ok {
+			s.HashKey = h
+		}
+		if u, ok := f.(filters.PathParamUser); ok && u.UsesPathParams() {
+			s.PathParams = true
+		}
+	}
+	return s
+}
