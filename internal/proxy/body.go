@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync/atomic"
 
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/routing"
@@ -101,18 +102,42 @@ func restoreExpect(r *http.Request) {
 // bundled copy of golang.org/x/net/http2) that still owes its client 100 Continue. It only reads
 // the body's unexported needsContinue field, before anything has read the body; should a Go
 // release rename the type or the field, it reports false and the HTTP/2 regression test
-// (TestExpectContinueHTTP2) fails, rather than anything here misbehaving.
+// (TestExpectContinueHTTP2) fails, rather than anything here misbehaving. The field is looked
+// up by name once, when the first such body is seen: FieldByName allocates.
 func h2NeedsContinue(body io.ReadCloser) bool {
 	v := reflect.ValueOf(body)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
 		return false
 	}
 	v = v.Elem()
-	if t := v.Type(); t.Kind() != reflect.Struct || t.PkgPath() != "net/http" || t.Name() != "http2requestBody" {
-		return false
+	index, ok := needsContinueField(v.Type())
+	return ok && v.FieldByIndex(index).Bool()
+}
+
+// h2Body is the type of a Go HTTP/2 server's request bodies and the index of its needsContinue
+// field, once one has been seen.
+type h2Body struct {
+	typ   reflect.Type
+	index []int
+}
+
+var seenH2Body atomic.Pointer[h2Body]
+
+// needsContinueField returns the index sequence of t's needsContinue field, a bool, if t is
+// the request body type of Go's HTTP/2 server.
+func needsContinueField(t reflect.Type) ([]int, bool) {
+	if b := seenH2Body.Load(); b != nil && b.typ == t {
+		return b.index, true
 	}
-	f := v.FieldByName("needsContinue")
-	return f.IsValid() && f.Kind() == reflect.Bool && f.Bool()
+	if t.Kind() != reflect.Struct || t.PkgPath() != "net/http" || t.Name() != "http2requestBody" {
+		return nil, false
+	}
+	f, ok := t.FieldByName("needsContinue")
+	if !ok || f.Type.Kind() != reflect.Bool {
+		return nil, false
+	}
+	seenH2Body.Store(&h2Body{typ: t, index: f.Index})
+	return f.Index, true
 }
 
 // addNothing keeps the server from adding to h, a backend's answer, fields that the backend did
