@@ -33,6 +33,7 @@ fuzz: ## fuzz the parsers and the hand-written HTTP code against net/http, $(FUZ
 	go test ./internal/h1 -run='^$$' -fuzz=FuzzExchange -fuzztime=$(FUZZTIME)
 	go test ./internal/proxy -run='^$$' -fuzz=FuzzConnection -fuzztime=$(FUZZTIME)
 	go test ./internal/proxy -run='^$$' -fuzz=FuzzGuardConn -fuzztime=$(FUZZTIME)
+	go test ./internal/proxy -run='^$$' -fuzz=FuzzValidQuery -fuzztime=$(FUZZTIME)
 
 demo: build ## run skipper on the bearer-injection demo (README's quick start)
 	./scripts/demo.sh

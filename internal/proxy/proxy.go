@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -228,7 +227,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if q := r.URL.RawQuery; q != "" {
-		if _, err := url.ParseQuery(q); err != nil {
+		if err := queryError(q); err != nil {
 			// As Skipper's -validate-query (on by default): a query that a backend could read
 			// one way and a filter another never leaves.
 			p.fail(rw, r, nil, fmt.Errorf("%w: %w", errInvalidQuery, err))
