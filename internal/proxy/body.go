@@ -103,7 +103,7 @@ func restoreExpect(r *http.Request) {
 // the body's unexported needsContinue field, before anything has read the body; should a Go
 // release rename the type or the field, it reports false and the HTTP/2 regression test
 // (TestExpectContinueHTTP2) fails, rather than anything here misbehaving. The field is looked
-// up by name once, when the first such body is seen: FieldByName allocates.
+// up by name once, when the first such body is seen, rather than per request.
 func h2NeedsContinue(body io.ReadCloser) bool {
 	v := reflect.ValueOf(body)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
