@@ -10,6 +10,7 @@ WARMUP=${WARMUP:-2}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-50}
 STRICT=${STRICT:-0}
+PROFILE=${PROFILE:-0}
 BASELINE=${BASELINE:-}
 PORT_BASE=${PORT_BASE:-18080}
 BACKEND_PORT=${BACKEND_PORT:-$((PORT_BASE + 1))}
@@ -347,12 +348,48 @@ measure() {
 				"$(field errors "$line") errors"
 		done
 	done
+	[[ $PROFILE != 1 ]] || profile_targets
 	for t in "${targets[@]}"; do
 		M_rate[$t]=$(median "${rate[$t]}")
 		M_p50[$t]=$(median "${p50[$t]}")
 		M_p99[$t]=$(median "${p99[$t]}")
 		M_cpu[$t]=$(median "${cpu[$t]}")
 		M_bcpu[$t]=$(median "${bcpu[$t]}")
+	done
+}
+
+# profile_targets: with PROFILE=1, one more load of DURATION seconds per target but the backend
+# alone ("direct"), under `perf record -e cpu-clock` (a software clock: it needs no hardware
+# counters), and where the server's CPU went, sorted by profile.awk into parts, as shares and as
+# microseconds per unit of load. The kernel's part is then split by the system calls under it.
+profile_targets() {
+	local t spids before after units cpu data
+	for t in "${targets[@]}"; do
+		[[ $t != direct ]] || continue
+		mapfile -t spids < <(tree_pids "$(server_pid "$t")")
+		data=$tmp/perf-$t.data
+		before=$(cpu_ticks "${spids[@]}")
+		perf record -q -e cpu-clock -F 999 -g -o "$data" -p "$(
+			IFS=,
+			echo "${spids[*]}"
+		)" -- sleep $((DURATION + 1)) 2>"$tmp/perf.err" &
+		local perf_pid=$!
+		load "$t" "$DURATION"
+		after=$(cpu_ticks "${spids[@]}")
+		wait "$perf_pid" || die "perf record failed: $(tail -n 3 "$tmp/perf.err")"
+		units=$(field units "$(cat "$tmp/load.out")")
+		cpu=$(awk -v d=$((after - before)) -v hz="$clk_tck" -v n="$units" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')
+		echo
+		echo "profile of $t: ${cpu}us CPU/$UNIT in this run, by part (self time)"
+		perf report -i "$data" --no-children --sort dso,sym -g none 2>/dev/null |
+			awk -v cpu="$cpu" -f "$bench/profile.awk" | sort -rn
+		echo "  the kernel's part, by the system call under it (its callees included):"
+		perf report -i "$data" --children --sort sym -g none 2>/dev/null |
+			awk -v cpu="$cpu" '$4 ~ /^(ksys_|__x64_sys_|__sys_)|^do_(readv|writev)$/ {
+				name = $4; sub(/^(ksys_|__x64_sys_|__sys_|do_)/, "", name)
+				if ($1 + 0 > top[name]) top[name] = $1 + 0 }
+				END { for (n in top) if (top[n] >= 0.3) printf "  %5.1f%%  %6.1fus  %s\n", top[n], top[n] / 100 * cpu, n }' |
+			sort -rn
 	done
 }
 

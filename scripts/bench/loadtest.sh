@@ -27,6 +27,7 @@
 #   PORT_BASE=18080: the backend listens on +1, nginx +2, skipper +3, the baseline +4, the TLS
 #     backend +5, Squid +6, the relay +7 (each also settable: BACKEND_PORT, NGINX_PORT, ...)
 #   STRICT=1 exits 1 when a goal is missed (by default they are only reported)
+#   PROFILE=1 adds one run per proxy under `perf record` and shows where its CPU went
 #   BASELINE=REV also measures skipper as built from the git revision REV (target "baseline"),
 #     so a change is judged against the code before it in the same run
 set -euo pipefail
@@ -47,6 +48,7 @@ wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 tools=(curl openssl)
 if wants plain || wants https; then tools+=(wrk nginx); fi
 if wants intercept; then tools+=(squid-openssl=squid); fi
+if [[ $PROFILE == 1 ]]; then tools+=(linux-perf=perf); fi
 install_tools "${tools[@]}"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 SQUID=$(command -v squid || echo /usr/sbin/squid)
