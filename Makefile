@@ -7,8 +7,8 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .DEFAULT_GOAL := help
 .PHONY: build test lint bench loadtest fuzz demo image check help
 
-build: ## build bin/skipper (with version info) and bin/demo-backend
-	go build -ldflags "$(LDFLAGS)" -o bin/skipper ./cmd/skipper
+build: ## build bin/skipper (static, with version info) and bin/demo-backend
+	CGO_ENABLED=0 go build -ldflags "$(LDFLAGS)" -o bin/skipper ./cmd/skipper
 	go build -o bin/demo-backend ./cmd/demo-backend
 
 test: ## run every test with the race detector, then the allocation tests without it

@@ -58,7 +58,8 @@ port_free "$BACKEND_PORT" "$NGINX_PORT" "$SKIPPER_PORT" "$TLS_BACKEND_PORT" "$SQ
 
 log "building skipper and the helpers"
 mkdir "$tmp/bin"
-go build -o "$tmp/bin/skipper" ./cmd/skipper
+# As `make build` and the image build it: static, no C library mapped into the process.
+CGO_ENABLED=0 go build -o "$tmp/bin/skipper" ./cmd/skipper
 for helper in backend connload relay; do
 	go build -o "$tmp/bin/$helper" "./$bench/$helper"
 done
@@ -66,7 +67,7 @@ if [[ -n $BASELINE ]]; then
 	log "building skipper at $BASELINE as the baseline"
 	mkdir "$tmp/baseline-src"
 	git archive "$BASELINE" | tar -x -C "$tmp/baseline-src" || die "cannot export revision $BASELINE"
-	(cd "$tmp/baseline-src" && go build -o "$tmp/bin/skipper-baseline" ./cmd/skipper)
+	(cd "$tmp/baseline-src" && CGO_ENABLED=0 go build -o "$tmp/bin/skipper-baseline" ./cmd/skipper)
 fi
 
 mkdir -m 0700 "$tmp/secrets"
