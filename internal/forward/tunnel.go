@@ -94,13 +94,18 @@ func (t *Tunnels) Open() int { return int(t.open.Load()) }
 // The error is nil when both sides finished normally. Run returns only after both copying
 // goroutines have ended. It does not take a slot: call Acquire first.
 //
-// Deadlines already set on either connection are cleared first: a connection taken over from
-// an http.Server may carry the server's read or write deadline, which would cut the tunnel.
+// Run first unwraps both connections as far as they implement Unwrapper, sends the bytes the
+// wrappers held on to the other side, and then copies between the connections beneath, which it
+// reads, writes and half-closes directly; it closes the connections it was given. Deadlines
+// already set on either connection are cleared first: a connection taken over from an
+// http.Server may carry the server's read or write deadline, which would cut the tunnel.
 func (t *Tunnels) Run(ctx context.Context, client, upstream net.Conn) (Stats, error) {
 	tn := &tunnel{idle: t.opts.IdleTimeout, onBytes: t.opts.OnBytes}
 	tn.touch()
-	client.SetDeadline(time.Time{})
-	upstream.SetDeadline(time.Time{})
+	clientIn, fromClient := unwrapConn(client)
+	upstreamIn, fromUpstream := unwrapConn(upstream)
+	clientIn.SetDeadline(time.Time{})
+	upstreamIn.SetDeadline(time.Time{})
 	closeBoth := func() {
 		client.Close()
 		upstream.Close()
@@ -114,8 +119,8 @@ func (t *Tunnels) Run(ctx context.Context, client, upstream net.Conn) (Stats, er
 		lifetime = timer.C
 	}
 	done := make(chan error, 2)
-	go tn.copy(upstream, client, &tn.up, true, done)
-	go tn.copy(client, upstream, &tn.down, false, done)
+	go tn.copy(upstreamIn, clientIn, fromClient, &tn.up, true, done)
+	go tn.copy(clientIn, upstreamIn, fromUpstream, &tn.down, false, done)
 
 	// The first reason to stop wins; errors the closing itself causes in the other direction
 	// ("use of closed network connection") are not reported.
@@ -160,15 +165,25 @@ type tunnel struct {
 // touch records traffic now.
 func (tn *tunnel) touch() { tn.last.Store(time.Now().UnixNano()) }
 
-// copy moves bytes from src to dst until src ends, counting them in n. On a clean end of src it
-// half-closes dst. A read that times out ends the copy with ErrIdle only if the whole tunnel
-// was idle: a download must not be cut because the client has nothing to send. It reports its
-// end on done.
-func (tn *tunnel) copy(dst, src net.Conn, n *atomic.Int64, isUp bool, done chan<- error) {
-	done <- tn.copyLoop(dst, src, n, isUp)
+// copy moves bytes from src to dst until src ends, counting them in n: first pending, the bytes
+// src's wrappers held, then what src yields. On a clean end of src it half-closes dst. A read
+// that times out ends the copy with ErrIdle only if the whole tunnel was idle: a download must
+// not be cut because the client has nothing to send. It reports its end on done.
+func (tn *tunnel) copy(dst, src net.Conn, pending []byte, n *atomic.Int64, isUp bool, done chan<- error) {
+	done <- tn.copyLoop(dst, src, pending, n, isUp)
 }
 
-func (tn *tunnel) copyLoop(dst, src net.Conn, n *atomic.Int64, isUp bool) error {
+// copyLoop copies through a buffer, read by read, as interactive traffic needs. A read that
+// fills the whole buffer shows a bulk transfer: between two TCP connections, bulk takes over
+// until src pauses.
+func (tn *tunnel) copyLoop(dst, src net.Conn, pending []byte, n *atomic.Int64, isUp bool) error {
+	if len(pending) > 0 {
+		if err := tn.write(dst, pending, n, isUp); err != nil {
+			return err
+		}
+	}
+	dstTCP, dstOK := dst.(*net.TCPConn)
+	srcTCP, srcOK := src.(*net.TCPConn)
 	buf := make([]byte, tunnelBufferSize)
 	for {
 		if tn.idle > 0 {
@@ -177,21 +192,17 @@ func (tn *tunnel) copyLoop(dst, src net.Conn, n *atomic.Int64, isUp bool) error 
 		nr, rerr := src.Read(buf)
 		if nr > 0 {
 			tn.touch()
-			if tn.idle > 0 {
-				dst.SetWriteDeadline(time.Now().Add(tn.idle))
+			if err := tn.write(dst, buf[:nr], n, isUp); err != nil {
+				return err
 			}
-			nw, werr := dst.Write(buf[:nr])
-			tn.count(n, int64(nw), isUp)
-			if werr != nil {
-				if errors.Is(werr, os.ErrDeadlineExceeded) {
-					return ErrIdle
-				}
-				return werr
-			}
-			tn.touch()
 		}
 		switch {
 		case rerr == nil:
+			if nr == len(buf) && dstOK && srcOK {
+				if done, err := tn.bulk(dstTCP, srcTCP, n, isUp); done {
+					return err
+				}
+			}
 		case errors.Is(rerr, io.EOF):
 			return closeWrite(dst)
 		case errors.Is(rerr, os.ErrDeadlineExceeded):
@@ -201,6 +212,79 @@ func (tn *tunnel) copyLoop(dst, src net.Conn, n *atomic.Int64, isUp bool) error 
 			return ErrIdle
 		default:
 			return rerr
+		}
+	}
+}
+
+// write writes p to dst, which must take it within the idle timeout.
+func (tn *tunnel) write(dst net.Conn, p []byte, n *atomic.Int64, isUp bool) error {
+	if tn.idle > 0 {
+		dst.SetWriteDeadline(time.Now().Add(tn.idle))
+	}
+	nw, err := dst.Write(p)
+	tn.count(n, int64(nw), isUp)
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return ErrIdle
+		}
+		return err
+	}
+	tn.touch()
+	return nil
+}
+
+// bulkStep is the most one step of bulk mode moves: what splice(2) moves through its pipe in
+// one call in Go.
+const bulkStep = 1 << 20
+
+// bulkStepHook, when set by a test, is called after every step of bulk mode with what it moved
+// and the error it ended with.
+var bulkStepHook func(isUp bool, n int64, err error)
+
+// bulk copies src to dst in steps of up to bulkStep bytes with TCPConn.ReadFrom, which on Linux
+// splices: the bytes go from socket to socket through a pipe in the kernel, never through the
+// process. It reports done false when src stayed quiet for a short slice, for the buffered loop
+// to take over again; otherwise it ends the copy as that loop would and returns its error.
+//
+// Each step gives src a read deadline of a slice (at most idle/4): splice reads into an empty
+// pipe, so a read deadline that fires inside it has moved nothing and loses nothing, and once
+// it passed the step ends before its next read. The time of the last traffic, which the other
+// direction's idle check reads, thus lags at most a slice and one write behind. The write
+// deadline stays the idle timeout: one firing inside splice loses what the pipe held, so the
+// tunnel ends then, as idle. One write moves what src had queued (up to bulkStep bytes, where
+// the buffered loop writes at most tunnelBufferSize), so a receiver taking fewer bytes than
+// that within the idle timeout ends the tunnel as idle.
+func (tn *tunnel) bulk(dst, src *net.TCPConn, n *atomic.Int64, isUp bool) (done bool, err error) {
+	slice := min(time.Second, tn.idle/4)
+	for {
+		var writeBy time.Time
+		if tn.idle > 0 {
+			now := time.Now()
+			writeBy = now.Add(tn.idle)
+			src.SetReadDeadline(now.Add(slice))
+			dst.SetWriteDeadline(writeBy)
+		}
+		k, err := dst.ReadFrom(&io.LimitedReader{R: src, N: bulkStep})
+		if k > 0 {
+			tn.count(n, k, isUp)
+			tn.touch()
+		}
+		if bulkStepHook != nil {
+			bulkStepHook(isUp, k, err)
+		}
+		switch {
+		case err == nil && k == bulkStep:
+		case err == nil:
+			return true, closeWrite(dst) // src ended
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if tn.idle > 0 && !time.Now().Before(writeBy) {
+				return true, ErrIdle // dst took nothing more for the idle timeout
+			}
+			if k == 0 {
+				return false, nil // src paused for a slice
+			}
+		default:
+			return true, err
 		}
 	}
 }

@@ -1,0 +1,219 @@
+package forward
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// heldConn is a wrapper like the proxy's guard: it has read held from its connection, and its
+// reads return those bytes first.
+type heldConn struct {
+	net.Conn
+	held []byte
+}
+
+func (c *heldConn) Read(p []byte) (int, error) {
+	if len(c.held) > 0 {
+		n := copy(p, c.held)
+		c.held = c.held[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *heldConn) Unwrap() (net.Conn, []byte) {
+	held := c.held
+	c.held = nil
+	return c.Conn, held
+}
+
+// bulkSteps records the steps of bulk mode while a test runs.
+type bulkSteps struct {
+	mu        sync.Mutex
+	moved     [2]int64 // down, up
+	endedBulk [2]bool  // the direction's source ended during a bulk step
+}
+
+func recordBulk(t *testing.T) *bulkSteps {
+	t.Helper()
+	s := &bulkSteps{}
+	bulkStepHook = func(isUp bool, n int64, err error) {
+		i := 0
+		if isUp {
+			i = 1
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.moved[i] += n
+		if err == nil && n < bulkStep {
+			s.endedBulk[i] = true
+		}
+	}
+	t.Cleanup(func() { bulkStepHook = nil })
+	return s
+}
+
+func (s *bulkSteps) get() (moved [2]int64, ended [2]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.moved, s.endedBulk
+}
+
+func randomBytes(n int) []byte {
+	var seed [32]byte
+	seed[0] = byte(n)
+	b := make([]byte, n)
+	rand.NewChaCha8(seed).Read(b)
+	return b
+}
+
+// TestTunnelBulkThroughWrappers: a bulk transfer each way between wrapped connections goes
+// through bulk mode between the TCP connections beneath, after the bytes the wrappers held, and
+// arrives whole and in order; each side's end still half-closes the other during bulk mode.
+func TestTunnelBulkThroughWrappers(t *testing.T) {
+	for _, idle := range []time.Duration{0, 5 * time.Second} {
+		t.Run("idle "+idle.String(), func(t *testing.T) {
+			steps := recordBulk(t)
+			clientApp, clientSide := tcpPair(t)
+			upstreamSide, upstreamApp := tcpPair(t)
+			// Stream order on the client side: Hijacked's prefix, then what the guard held.
+			client := &prefixConn{
+				Conn:   &heldConn{Conn: clientSide, held: []byte("held-by-guard|")},
+				prefix: bytes.NewReader([]byte("prefix|")),
+			}
+			upstream := &heldConn{Conn: upstreamSide, held: []byte("held-upstream|")}
+			var upSeen, downSeen atomic.Int64
+			tu := newTunnels(t, TunnelOptions{
+				IdleTimeout: idle,
+				OnBytes:     func(up, down int64) { upSeen.Add(up); downSeen.Add(down) },
+			})
+			res := startRun(context.Background(), tu, client, upstream)
+
+			upload, download := randomBytes(5<<20+123), randomBytes(6<<20+45)
+			var wg sync.WaitGroup
+			var gotUp, gotDown []byte
+			var upErr, downErr error
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				gotUp, upErr = io.ReadAll(upstreamApp)
+				upstreamApp.Write(download)
+				upstreamApp.CloseWrite()
+			}()
+			go func() {
+				defer wg.Done()
+				clientApp.Write(upload)
+				clientApp.CloseWrite()
+				gotDown, downErr = io.ReadAll(clientApp)
+			}()
+			wg.Wait()
+			r := waitRun(t, res)
+
+			wantUp := append([]byte("prefix|held-by-guard|"), upload...)
+			wantDown := append([]byte("held-upstream|"), download...)
+			if upErr != nil || !bytes.Equal(gotUp, wantUp) {
+				t.Errorf("upstream got %d bytes (%v), want the %d sent, in order", len(gotUp), upErr, len(wantUp))
+			}
+			if downErr != nil || !bytes.Equal(gotDown, wantDown) {
+				t.Errorf("client got %d bytes (%v), want the %d sent, in order", len(gotDown), downErr, len(wantDown))
+			}
+			if r.err != nil {
+				t.Errorf("got error %v, want nil", r.err)
+			}
+			want := Stats{Up: int64(len(wantUp)), Down: int64(len(wantDown))}
+			if r.stats != want {
+				t.Errorf("got stats %+v, want %+v", r.stats, want)
+			}
+			if got := (Stats{Up: upSeen.Load(), Down: downSeen.Load()}); got != want {
+				t.Errorf("got OnBytes totals %+v, want %+v", got, want)
+			}
+			moved, ended := steps.get()
+			if moved[1] == 0 || moved[0] == 0 {
+				t.Errorf("bulk mode moved %d bytes up and %d down, want both directions in it", moved[1], moved[0])
+			}
+			if !ended[1] || !ended[0] {
+				t.Errorf("source ended in bulk mode: up %v, down %v; want both", ended[1], ended[0])
+			}
+		})
+	}
+}
+
+// TestTunnelTrickleAcrossModes: a byte every third of the idle timeout, in one direction only,
+// keeps a tunnel open for several idle timeouts, before a bulk transfer, after it, and while
+// chunks large enough for bulk mode come as slowly; silence then ends it as idle.
+func TestTunnelTrickleAcrossModes(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	steps := recordBulk(t)
+	clientApp, clientSide := tcpPair(t)
+	upstreamSide, upstreamApp := tcpPair(t)
+	tu := newTunnels(t, TunnelOptions{IdleTimeout: idle})
+	res := startRun(context.Background(), tu, clientSide, upstreamSide)
+
+	// The upstream writes what it is handed; the client reads each piece whole.
+	chunks := make(chan []byte)
+	writeErr := make(chan error, 1)
+	go func() {
+		for c := range chunks {
+			if _, err := upstreamApp.Write(c); err != nil {
+				writeErr <- err
+				return
+			}
+		}
+		close(writeErr)
+	}()
+	defer close(chunks)
+	var sent int64
+	send := func(phase string, c []byte) {
+		t.Helper()
+		chunks <- c
+		sent += int64(len(c))
+		clientApp.SetReadDeadline(time.Now().Add(10 * time.Second))
+		got := make([]byte, len(c))
+		if _, err := io.ReadFull(clientApp, got); err != nil || !bytes.Equal(got, c) {
+			t.Fatalf("%s: the client read %v, want the %d bytes sent", phase, err, len(c))
+		}
+		select {
+		case r := <-res:
+			t.Fatalf("%s: tunnel ended with %v while bytes moved", phase, r.err)
+		default:
+		}
+	}
+	trickle := func(phase string, chunk int) {
+		t.Helper()
+		tick := time.NewTicker(idle / 3)
+		defer tick.Stop()
+		start := time.Now()
+		for time.Since(start) < 3*idle {
+			<-tick.C
+			send(phase, randomBytes(chunk))
+		}
+	}
+
+	trickle("trickle before bulk", 1)
+	send("bulk", randomBytes(4<<20))
+	if moved, _ := steps.get(); moved[0] == 0 {
+		t.Fatal("a 4 MiB download did not go through bulk mode")
+	}
+	trickle("trickle after bulk", 1)
+	before, _ := steps.get()
+	trickle("slow large chunks", 256<<10)
+	if after, _ := steps.get(); after[0] == before[0] {
+		t.Error("slow large chunks never went through bulk mode")
+	}
+
+	r := waitRun(t, res)
+	if !errors.Is(r.err, ErrIdle) {
+		t.Errorf("got error %v after silence, want %v", r.err, ErrIdle)
+	}
+	if r.stats != (Stats{Down: sent}) {
+		t.Errorf("got stats %+v, want %d bytes down", r.stats, sent)
+	}
+}
