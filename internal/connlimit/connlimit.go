@@ -454,6 +454,11 @@ func (c *conn) Close() error {
 	return c.Conn.Close()
 }
 
+// Unwrap returns the connection beneath, with nothing pending: a tunnel copies between the
+// connections beneath their wrappers (see forward.Unwrapper). Closing stays with c, which gives
+// the slot back.
+func (c *conn) Unwrap() (net.Conn, []byte) { return c.Conn, nil }
+
 // CloseWrite half-closes the connection when it can, as *net.TCPConn does.
 func (c *conn) CloseWrite() error {
 	cw, ok := c.Conn.(interface{ CloseWrite() error })
