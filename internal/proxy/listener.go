@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -227,6 +228,20 @@ func (c *guardConn) Close() error {
 	c.mu.Unlock()
 	c.giveBack()
 	return c.Conn.Close()
+}
+
+// Unwrap hands a hijacked connection's tunnel the connection beneath, with the bytes the guard
+// read from it and holds, which Read would have returned next (see forward.Unwrapper); from then
+// on the tunnel reads the connection beneath directly, and closes c. Before the hijack, or once
+// the guard refused or stopped the connection, everything must go through Read: it returns nil.
+func (c *guardConn) Unwrap() (net.Conn, []byte) {
+	if !c.hijacked.Load() || c.f.state == stRejected || c.err != nil {
+		return nil, nil
+	}
+	pending := bytes.Clone(c.in)
+	c.f.state = stPass
+	c.release() // as Read does once it handed everything over
+	return c.Conn, pending
 }
 
 // CloseWrite lets Go's server half-close the connection before closing it, so that a client
