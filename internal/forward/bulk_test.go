@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -148,72 +149,104 @@ func TestTunnelBulkThroughWrappers(t *testing.T) {
 
 // TestTunnelTrickleAcrossModes: a byte every third of the idle timeout, in one direction only,
 // keeps a tunnel open for several idle timeouts, before a bulk transfer, after it, and while
-// chunks large enough for bulk mode come as slowly; silence then ends it as idle.
+// chunks large enough for bulk mode come as slowly; silence then ends it as idle. The client
+// reads on its own, so that the pace at which bytes reach the tunnel is the sender's alone.
 func TestTunnelTrickleAcrossModes(t *testing.T) {
 	const idle = 300 * time.Millisecond
+	const ticks = 10 // a little over three idle timeouts of trickle in each phase
 	steps := recordBulk(t)
 	clientApp, clientSide := tcpPair(t)
 	upstreamSide, upstreamApp := tcpPair(t)
-	tu := newTunnels(t, TunnelOptions{IdleTimeout: idle})
-	res := startRun(context.Background(), tu, clientSide, upstreamSide)
 
-	// The upstream writes what it is handed; the client reads each piece whole.
-	chunks := make(chan []byte)
-	writeErr := make(chan error, 1)
+	// The whole stream is made up front, so that the client checks it as it comes without
+	// holding it, and only the pacing below takes time.
+	bulk, large := randomBytes(4<<20), randomBytes(256<<10)
+	var want []byte
+	for range ticks {
+		want = append(want, 'a')
+	}
+	want = append(want, bulk...)
+	for range ticks {
+		want = append(want, 'b')
+	}
+	for range ticks {
+		want = append(want, large...)
+	}
+	checked := make(chan error, 1)
 	go func() {
-		for c := range chunks {
-			if _, err := upstreamApp.Write(c); err != nil {
-				writeErr <- err
+		buf := make([]byte, 64<<10)
+		rest := want
+		for {
+			n, err := clientApp.Read(buf)
+			if n > len(rest) || !bytes.Equal(buf[:n], rest[:n]) {
+				checked <- fmt.Errorf("byte %d on differs from what was sent", len(want)-len(rest))
+				return
+			}
+			rest = rest[n:]
+			if err != nil {
+				if len(rest) > 0 || err != io.EOF {
+					err = fmt.Errorf("read %d bytes of %d, then %w", len(want)-len(rest), len(want), err)
+				} else {
+					err = nil
+				}
+				checked <- err
 				return
 			}
 		}
-		close(writeErr)
 	}()
-	defer close(chunks)
-	var sent int64
-	send := func(phase string, c []byte) {
-		t.Helper()
-		chunks <- c
-		sent += int64(len(c))
-		clientApp.SetReadDeadline(time.Now().Add(10 * time.Second))
-		got := make([]byte, len(c))
-		if _, err := io.ReadFull(clientApp, got); err != nil || !bytes.Equal(got, c) {
-			t.Fatalf("%s: the client read %v, want the %d bytes sent", phase, err, len(c))
+	tu := newTunnels(t, TunnelOptions{IdleTimeout: idle})
+	res := startRun(context.Background(), tu, clientSide, upstreamSide)
+
+	// The upstream writes each chunk it is handed, as the test's ticker hands them.
+	chunks := make(chan []byte)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		for c := range chunks {
+			upstreamApp.Write(c) // a write after the tunnel ended shows in the totals
 		}
+	}()
+	hand := func(phase string, c []byte) {
+		t.Helper()
 		select {
+		case chunks <- c:
 		case r := <-res:
 			t.Fatalf("%s: tunnel ended with %v while bytes moved", phase, r.err)
-		default:
 		}
 	}
-	trickle := func(phase string, chunk int) {
+	trickle := func(phase string, c []byte) {
 		t.Helper()
 		tick := time.NewTicker(idle / 3)
 		defer tick.Stop()
-		start := time.Now()
-		for time.Since(start) < 3*idle {
+		for range ticks {
 			<-tick.C
-			send(phase, randomBytes(chunk))
+			hand(phase, c)
 		}
 	}
 
-	trickle("trickle before bulk", 1)
-	send("bulk", randomBytes(4<<20))
-	if moved, _ := steps.get(); moved[0] == 0 {
-		t.Fatal("a 4 MiB download did not go through bulk mode")
-	}
-	trickle("trickle after bulk", 1)
-	before, _ := steps.get()
-	trickle("slow large chunks", 256<<10)
-	if after, _ := steps.get(); after[0] == before[0] {
-		t.Error("slow large chunks never went through bulk mode")
-	}
+	trickle("trickle before bulk", []byte("a"))
+	hand("bulk", bulk)
+	trickle("trickle after bulk", []byte("b"))
+	afterBulk, _ := steps.get()
+	trickle("slow large chunks", large)
+	afterLarge, _ := steps.get()
+	close(chunks)
+	<-writerDone
 
 	r := waitRun(t, res)
 	if !errors.Is(r.err, ErrIdle) {
 		t.Errorf("got error %v after silence, want %v", r.err, ErrIdle)
 	}
-	if r.stats != (Stats{Down: sent}) {
-		t.Errorf("got stats %+v, want %d bytes down", r.stats, sent)
+	if err := <-checked; err != nil {
+		t.Errorf("the client: %v", err)
+	}
+	if r.stats != (Stats{Down: int64(len(want))}) {
+		t.Errorf("got stats %+v, want all %d bytes down", r.stats, len(want))
+	}
+	if afterBulk[0] == 0 {
+		t.Error("a 4 MiB download did not go through bulk mode")
+	}
+	if afterLarge[0] == afterBulk[0] {
+		t.Error("slow large chunks never went through bulk mode")
 	}
 }
