@@ -250,3 +250,43 @@ func TestTunnelTrickleAcrossModes(t *testing.T) {
 		t.Error("slow large chunks never went through bulk mode")
 	}
 }
+
+// opaqueConn hides the connection beneath: a tunnel over it copies through its buffer.
+type opaqueConn struct{ net.Conn }
+
+// BenchmarkTunnelDownload moves 1 MiB chunks from the upstream to the client over loopback TCP:
+// through a plain relay (io.Copy each way, which splices) as the reference, through Run between
+// the TCP connections, and through Run between wrappers it cannot unwrap (the buffered loop).
+func BenchmarkTunnelDownload(b *testing.B) {
+	for _, mode := range []string{"relay", "tunnel", "tunnel-buffered"} {
+		b.Run(mode, func(b *testing.B) {
+			clientApp, clientSide := tcpPair(b)
+			upstreamSide, upstreamApp := tcpPair(b)
+			switch mode {
+			case "relay":
+				go io.Copy(clientSide, upstreamSide)
+				go io.Copy(upstreamSide, clientSide)
+			case "tunnel":
+				startRun(context.Background(), newTunnels(b, TunnelOptions{IdleTimeout: time.Minute}), clientSide, upstreamSide)
+			default:
+				startRun(context.Background(), newTunnels(b, TunnelOptions{IdleTimeout: time.Minute}),
+					opaqueConn{clientSide}, opaqueConn{upstreamSide})
+			}
+			chunk, got := make([]byte, 1<<20), make([]byte, 1<<20)
+			b.SetBytes(int64(len(chunk)))
+			b.ResetTimer()
+			go func() {
+				for range b.N {
+					if _, err := upstreamApp.Write(chunk); err != nil {
+						return
+					}
+				}
+			}()
+			for range b.N {
+				if _, err := io.ReadFull(clientApp, got); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -256,6 +256,7 @@ var bulkStepHook func(isUp bool, n int64, err error)
 // that within the idle timeout ends the tunnel as idle.
 func (tn *tunnel) bulk(dst, src *net.TCPConn, n *atomic.Int64, isUp bool) (done bool, err error) {
 	slice := min(time.Second, tn.idle/4)
+	lr := &io.LimitedReader{R: src} // one for all steps: ReadFrom takes it as an io.Reader
 	for {
 		var writeBy time.Time
 		if tn.idle > 0 {
@@ -264,7 +265,8 @@ func (tn *tunnel) bulk(dst, src *net.TCPConn, n *atomic.Int64, isUp bool) (done 
 			src.SetReadDeadline(now.Add(slice))
 			dst.SetWriteDeadline(writeBy)
 		}
-		k, err := dst.ReadFrom(&io.LimitedReader{R: src, N: bulkStep})
+		lr.N = bulkStep
+		k, err := dst.ReadFrom(lr)
 		if k > 0 {
 			tn.count(n, k, isUp)
 			tn.touch()

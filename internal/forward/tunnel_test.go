@@ -15,7 +15,7 @@ import (
 )
 
 // tcpPair returns the two ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
+func tcpPair(t testing.TB) (*net.TCPConn, *net.TCPConn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -82,7 +82,7 @@ func waitGoroutines(t *testing.T, want int) {
 	}
 }
 
-func newTunnels(t *testing.T, o TunnelOptions) *Tunnels {
+func newTunnels(t testing.TB, o TunnelOptions) *Tunnels {
 	t.Helper()
 	tu, err := NewTunnels(o)
 	if err != nil {
