@@ -115,6 +115,7 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	addBackendFlags(fs, cfg)
 	addForwardFlags(fs, cfg)
 	addLimitFlags(fs, cfg)
+	addUnsupportedFlags(fs)
 	fs.BoolVar(&cfg.CheckRoutes, "check-routes", false,
 		"parse and compile -inline-routes and -routes-file, print the problems, exit 0 when there are none")
 	fs.BoolVar(&cfg.Version, "version", false, "print the version and exit")
@@ -181,6 +182,9 @@ func parseCommandLine(args []string, check bool) (Config, *pflag.FlagSet, error)
 	fs := newFlagSet(&cfg)
 	fs.Usage = func() {} // errors are reported by the caller, in one line
 	if err := fs.Parse(normalizeArgs(fs, args)); err != nil {
+		return cfg, fs, err
+	}
+	if err := unsupportedError(fs); err != nil {
 		return cfg, fs, err
 	}
 	cfg.CheckRoutes = cfg.CheckRoutes || check
