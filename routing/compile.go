@@ -49,6 +49,9 @@ type CompileOptions struct {
 	// Log receives warnings about parts of routes that are ignored, such as the path of a
 	// backend URL. If nil, they are discarded.
 	Log logrus.FieldLogger
+	// IgnoreTrailingSlash makes a request path that no Path or PathSubtree route matches try
+	// again with its trailing "/" added or removed, as Skipper's -ignore-trailing-slash.
+	IgnoreTrailingSlash bool
 }
 
 // RouteError is the reason one route was left out of a Table. File, Line and Col are the
@@ -148,7 +151,9 @@ func Compile(defs []*RouteDef, opts CompileOptions) (*Table, []error) {
 		}
 		routes = append(routes, r)
 	}
-	return newTable(routes), errs
+	t := newTable(routes)
+	t.ignoreTrailingSlash = opts.IgnoreTrailingSlash
+	return t, errs
 }
 
 func position(d *RouteDef) string {

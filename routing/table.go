@@ -68,6 +68,8 @@ type Table struct {
 	routes []*Route
 	tree   *pathNode // routes with Path or PathSubtree; nil if none
 	noPath *bucket   // routes without; nil if none
+
+	ignoreTrailingSlash bool // see CompileOptions
 }
 
 // newTable orders routes by precedence, as Skipper does:
@@ -156,11 +158,31 @@ func (t *Table) match(r *http.Request) (*Route, string) {
 		if rt := t.tree.lookup(r, p, p[1:], false); rt != nil {
 			return rt, p
 		}
+		if t.ignoreTrailingSlash {
+			if q := toggleTrailingSlash(p); q != "" {
+				if rt := t.tree.lookup(r, q, q[1:], false); rt != nil {
+					return rt, q
+				}
+			}
+		}
 	}
 	if t.noPath != nil {
 		return t.noPath.lookup(r, p), p
 	}
 	return nil, p
+}
+
+// toggleTrailingSlash returns the cleaned path p with its trailing "/" removed, or one added;
+// "" for the root, which has no other form.
+func toggleTrailingSlash(p string) string {
+	switch {
+	case p == "/":
+		return ""
+	case strings.HasSuffix(p, "/"):
+		return p[:len(p)-1]
+	default:
+		return p + "/"
+	}
 }
 
 // Len returns the number of routes.

@@ -81,11 +81,13 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 		return nil, err
 	}
 	router := routing.NewRouter()
+	changes, _ := cfg.routeChanges() // Validate has checked them
 	a.routes, err = routesrc.New(routesrc.Options{
 		Inline:       cfg.InlineRoutes,
 		File:         cfg.RoutesFile,
 		PollInterval: cfg.SourcePollTimeout,
 		Filters:      registry,
+		Changes:      changes,
 		Router:       router,
 		Log:          log,
 		Report:       func(r routesrc.Result) { routesLoaded(r, m, &a.state, a.store, log) },

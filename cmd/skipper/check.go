@@ -13,10 +13,12 @@ import (
 
 // checkRoutes parses and compiles routes without serving them, for CI pipelines: every problem
 // goes to stderr as file:line:col, a summary to stdout, and the exit code is 0 only when every
-// route compiled. Secrets are not read: a route's credentials are checked when it serves. With
-// credentials paths, a secret outside all of them is warned about, as a running skipper does;
+// route compiled. The routes are changed as the route flags say (-default-filters-prepend,
+// -edit-route, ...). Secrets are not read: a route's credentials are checked when it serves.
+// With credentials paths, a secret outside all of them is warned about, as a running skipper does;
 // without, check cannot know where the secrets will be and says nothing of them.
-func checkRoutes(inline string, files, credentialsPaths []string, log *logrus.Logger, stdout, stderr io.Writer) int {
+func checkRoutes(cfg Config, files []string, log *logrus.Logger, stdout, stderr io.Writer) int {
+	credentialsPaths := cfg.CredentialsPaths
 	store, err := secrets.NewStore(secrets.Options{Paths: credentialsPaths, Log: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "skipper: %v\n", err)
@@ -33,7 +35,8 @@ func checkRoutes(inline string, files, credentialsPaths []string, log *logrus.Lo
 		fmt.Fprintf(stderr, "skipper: %v\n", err)
 		return exitError
 	}
-	table, problems := routesrc.Check(inline, files, reg, log)
+	changes, _ := cfg.routeChanges() // Validate has checked them
+	table, problems := routesrc.Check(cfg.InlineRoutes, files, changes, reg, log)
 	if len(credentialsPaths) > 0 {
 		warnUncoveredSecrets(table, store, log)
 	}

@@ -24,6 +24,10 @@ type Config struct {
 	InlineRoutes              string
 	RoutesFile                string
 	SourcePollTimeout         time.Duration
+	DefaultFiltersPrepend     []string
+	DefaultFiltersAppend      []string
+	EditRoute, CloneRoute     string
+	IgnoreTrailingSlash       bool
 	CredentialsPaths          []string
 	CredentialsUpdateInterval time.Duration
 	CredentialsFailOpen       bool
@@ -110,6 +114,7 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs.BoolVar(&cfg.AccessLogJSON, "access-log-json-enabled", false, "write the access log as JSON")
 	fs.StringVar(&cfg.SupportListener, "support-listener", ":9911",
 		"address of the listener for /metrics, /healthz, /ready and /routes; empty turns it off")
+	addRouteFlags(fs, cfg)
 	addServerFlags(fs, cfg)
 	addListenerFlags(fs, cfg)
 	addBackendFlags(fs, cfg)
@@ -218,6 +223,8 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	_, rerrs := c.routeChanges()
+	errs = append(errs, rerrs...)
 	errs = append(errs, c.validateServer()...)
 	errs = append(errs, c.validateListener()...)
 	errs = append(errs, c.validateForward()...)

@@ -66,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if cfg.RoutesFile != "" {
 			checkFiles = append(checkFiles, cfg.RoutesFile)
 		}
-		return checkRoutes(cfg.InlineRoutes, checkFiles, cfg.CredentialsPaths, log, stdout, stderr)
+		return checkRoutes(cfg, checkFiles, log, stdout, stderr)
 	}
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)

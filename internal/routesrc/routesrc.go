@@ -56,6 +56,9 @@ type Options struct {
 	PollInterval time.Duration
 	// Filters resolves the routes' filters.
 	Filters *filters.Registry
+	// Changes, if set, are applied to every route, inline or from the file, before it is
+	// compiled.
+	Changes *Changes
 	// Router receives every table that is applied. Required.
 	Router *routing.Router
 	// Log receives what was applied and what was rejected. Nil means no log.
@@ -236,7 +239,8 @@ func (l *Loader) update(st fileState) {
 func (l *Loader) apply(defs []*routing.RouteDef, fallback bool) {
 	all := make([]*routing.RouteDef, 0, len(l.inline)+len(defs))
 	all = append(append(all, l.inline...), defs...)
-	table, errs := routing.Compile(all, routing.CompileOptions{Filters: l.opts.Filters, Log: l.log})
+	all = l.opts.Changes.apply(all, l.log)
+	table, errs := routing.Compile(all, l.opts.Changes.compileOptions(l.opts.Filters, l.log))
 	for _, err := range splitProblems(errs) {
 		l.log.Errorf("Route left out: %v", err)
 	}
@@ -271,11 +275,11 @@ func (l *Loader) report(r Result) {
 	}
 }
 
-// Check parses and compiles the inline routes and the files together, as a Loader would serve
-// them, without serving anything. It returns the table of the routes that compiled and every
+// Check parses and compiles the inline routes and the files together, changed by changes (nil
+// for none), as a Loader would serve them, without serving anything. It returns the table of the routes that compiled and every
 // problem found: a syntax error per source that has one, then each problem of each route that
 // would be left out, one error per problem.
-func Check(inline string, files []string, reg *filters.Registry, log logrus.FieldLogger) (valid *routing.Table, problems []error) {
+func Check(inline string, files []string, changes *Changes, reg *filters.Registry, log logrus.FieldLogger) (valid *routing.Table, problems []error) {
 	var all []*routing.RouteDef
 	add := func(name, src string) {
 		defs, err := routing.Parse(name, src)
@@ -296,7 +300,8 @@ func Check(inline string, files []string, reg *filters.Registry, log logrus.Fiel
 		}
 		add(f, string(src))
 	}
-	table, errs := routing.Compile(all, routing.CompileOptions{Filters: reg, Log: log})
+	all = changes.apply(all, log)
+	table, errs := routing.Compile(all, changes.compileOptions(reg, log))
 	return table, append(problems, splitProblems(errs)...)
 }
 
