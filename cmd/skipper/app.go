@@ -41,6 +41,7 @@ type app struct {
 	server    *http.Server
 	ln        net.Listener
 	support   *supportListener // nil when -support-listener is empty
+	debug     *supportListener // nil when -debug-listener is empty
 	limits    *limits
 	state     support.State
 	conns     connCounter // of server
@@ -121,14 +122,20 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 	if a.support, err = listenSupport(cfg, m, router, &a.state, log); err != nil {
 		return nil, err
 	}
+	if a.debug, err = listenDebug(cfg, log); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
-// closeSockets releases what newApp opened when a later step fails: the listener and the Redis
+// closeSockets releases what newApp opened when a later step fails: the listeners and the Redis
 // client, which nothing has used yet.
 func (a *app) closeSockets() {
 	if a.ln != nil {
 		a.ln.Close() //nolint:errcheck // nothing was served on it
+	}
+	if a.support != nil {
+		a.support.ln.Close() //nolint:errcheck // nothing was served on it
 	}
 	a.limits.close() //nolint:errcheck // nothing was sent on it
 }
@@ -187,6 +194,9 @@ func (a *app) background(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	if a.support != nil {
 		wg.Go(func() { serveSupport(ctx, a.support, a.log) })
+	}
+	if a.debug != nil {
+		wg.Go(func() { serveSupport(ctx, a.debug, a.log) })
 	}
 	// Registered before skipper says it listens, so that an early SIGHUP reloads instead of
 	// killing it, SIGHUP's default.

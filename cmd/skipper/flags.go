@@ -36,6 +36,8 @@ type Config struct {
 	AccessLogDisabled         bool
 	AccessLogJSON             bool
 	SupportListener           string
+	EnableProfile             bool
+	DebugListener             string
 	CheckRoutes               bool
 	Version                   bool
 	Help                      bool
@@ -115,6 +117,7 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs.StringVar(&cfg.SupportListener, "support-listener", ":9911",
 		"address of the listener for /metrics, /healthz, /ready and /routes; empty turns it off")
 	addRouteFlags(fs, cfg)
+	addProfileFlags(fs, cfg)
 	addServerFlags(fs, cfg)
 	addListenerFlags(fs, cfg)
 	addBackendFlags(fs, cfg)

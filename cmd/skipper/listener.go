@@ -41,6 +41,11 @@ func (c Config) validateListener() []error {
 			errs = append(errs, err)
 		}
 	}
+	if c.DebugListener != "" { // empty: no debug listener
+		if err := checkListenAddress("debug-listener", c.DebugListener); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.MaxTCPListenerConcurrency < 0 {
 		errs = append(errs, fmt.Errorf("-max-tcp-listener-concurrency must not be negative, got %d", c.MaxTCPListenerConcurrency))
 	}

@@ -47,6 +47,9 @@ func listenSupport(cfg Config, m *metrics.Metrics, router *routing.Router, state
 	}
 	log.Infof("Support listener on %s", ln.Addr())
 	handler := support.New(support.Options{Metrics: m.Handler(), Router: router, Ready: state.Ready})
+	if cfg.EnableProfile {
+		handler = withProfiles(handler)
+	}
 	return &supportListener{ln: ln, server: &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}}, nil
 }
 
