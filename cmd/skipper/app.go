@@ -68,7 +68,8 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 	if a.tokens, err = filters.NewTokenManager(filters.TokenManagerOptions{Secrets: a.store, Log: log}); err != nil {
 		return nil, err
 	}
-	m := metrics.New()
+	mopts, _ := cfg.metricsOptions() // Validate has checked them
+	m := metrics.NewWithOptions(mopts)
 	if a.limits, err = newLimits(cfg, m.Registry(), log); err != nil {
 		return nil, err
 	}

@@ -37,10 +37,21 @@ type Config struct {
 	AccessLogJSON             bool
 	SupportListener           string
 	EnableProfile             bool
-	DebugListener             string
-	CheckRoutes               bool
-	Version                   bool
-	Help                      bool
+
+	// The metrics.
+	MetricsFlavour          []string
+	EnablePrometheusMetrics bool // accepted for Skipper's command lines; the metrics are Prometheus'
+	HistogramMetricBuckets  string
+	ServeRouteMetrics       bool
+	ServeRouteCounter       bool
+	ServeHostMetrics        bool
+	ServeHostCounter        bool
+	ServeMethodMetric       bool
+	ServeStatusCodeMetric   bool
+	DebugListener           string
+	CheckRoutes             bool
+	Version                 bool
+	Help                    bool
 
 	// The listener.
 	TLSCert, TLSKey            []string
@@ -118,6 +129,7 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 		"address of the listener for /metrics, /healthz, /ready and /routes; empty turns it off")
 	addRouteFlags(fs, cfg)
 	addProfileFlags(fs, cfg)
+	addMetricsFlags(fs, cfg)
 	addServerFlags(fs, cfg)
 	addListenerFlags(fs, cfg)
 	addBackendFlags(fs, cfg)
@@ -228,6 +240,8 @@ func (c Config) Validate() error {
 	}
 	_, rerrs := c.routeChanges()
 	errs = append(errs, rerrs...)
+	_, merrs := c.metricsOptions()
+	errs = append(errs, merrs...)
 	errs = append(errs, c.validateServer()...)
 	errs = append(errs, c.validateListener()...)
 	errs = append(errs, c.validateForward()...)

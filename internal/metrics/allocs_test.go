@@ -17,6 +17,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		f    func()
 	}{
 		{"RequestStarted+RequestDone", func() { m.RequestStarted(); m.RequestDone("gh", "GET", 200, time.Millisecond) }},
+		{"Served without serve series", func() { m.Served("gh", "api.github.com", "GET", 200, time.Millisecond) }},
 		{"BackendDone", func() { m.BackendDone("gh", time.Millisecond) }},
 		{"BackendError", func() { m.BackendError("gh", KindTimeout) }},
 		{"Injection", func() { m.Injection("bearerinjector") }},

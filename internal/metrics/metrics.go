@@ -17,6 +17,15 @@
 //	skipper_credential_injections_total{filter}           counter: credentials injected
 //	skipper_credential_injection_failures_total{filter,reason} counter: credentials not injected
 //
+// With Options (Skipper's -serve-* switches), also, as Skipper names them:
+//
+//	skipper_serve_route_duration_seconds{code,method,route}  histogram (ServeRoute)
+//	skipper_serve_host_duration_seconds{code,method,host}    histogram (ServeHost)
+//	skipper_serve_route_count{code,method,route}             counter (ServeRouteCounter)
+//	skipper_serve_host_count{code,method,host}               counter (ServeHostCounter)
+//
+// The histograms lose code or method with NoServeStatusCode or NoServeMethod.
+//
 // The registry also holds the standard go_* and process_* collectors, and promhttp's own
 // promhttp_metric_handler_* series.
 //
@@ -30,7 +39,10 @@
 //   - status: the response status, 100 to 599, or "other";
 //   - kind: dial, timeout, reset or other;
 //   - filter: a registered filter name; reason: one of the Reason* constants;
-//   - path: the file path of a secret under the credentials paths, never its value.
+//   - path: the file path of a secret under the credentials paths, never its value;
+//   - code, method, host (serve series only): the status, the method as Skipper labels it
+//     ("_unknownmethod_" for others), and the request's Host as Skipper writes it (dots as
+//     "_", a colon as "__"): the first 1000 distinct hosts, then OtherHost for the rest.
 package metrics
 
 import (
@@ -78,6 +90,9 @@ type Recorder interface {
 	// RequestDone counts a finished request and its total duration. routeID is the matched
 	// route's id ("" for the unnamed route) or NoRoute.
 	RequestDone(routeID, method string, status int, total time.Duration)
+	// Served records a finished request, with the Host it asked for, in the optional serve
+	// series (Options.ServeRoute, ...); called after RequestDone, with the same values.
+	Served(routeID, host, method string, status int, total time.Duration)
 	// BackendDone records the duration of a backend round trip that produced a response.
 	BackendDone(routeID string, d time.Duration)
 	// BackendError counts a backend round trip that failed; kind is one of the Kind*
@@ -103,6 +118,9 @@ func (Nop) RequestStarted() {}
 
 // RequestDone does nothing.
 func (Nop) RequestDone(string, string, int, time.Duration) {}
+
+// Served does nothing.
+func (Nop) Served(string, string, string, int, time.Duration) {}
 
 // BackendDone does nothing.
 func (Nop) BackendDone(string, time.Duration) {}
@@ -138,14 +156,23 @@ type Metrics struct {
 	injections        *prometheus.CounterVec
 	injectionFailures *prometheus.CounterVec
 
+	serve *serveMetrics // nil unless a serve series is on
+
 	// Label children resolved once and then found without locks or allocations.
 	byRoute  cowMap[string, *routeSeries]
 	byFilter cowMap[string, *filterSeries]
 }
 
 // New returns Metrics on a new registry that also holds the Go runtime and process collectors.
-func New() *Metrics {
+func New() *Metrics { return NewWithOptions(Options{}) }
+
+// NewWithOptions is New with Skipper's metric switches.
+func NewWithOptions(o Options) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), now: time.Now}
+	buckets := durationBuckets()
+	if len(o.Buckets) > 0 {
+		buckets = o.Buckets
+	}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "requests_total",
 		Help: "Requests answered, by route, method and response status.",
@@ -153,12 +180,12 @@ func New() *Metrics {
 	m.requestSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "request_duration_seconds",
 		Help:    "Time from a request's arrival until its answer was written, by route.",
-		Buckets: durationBuckets(),
+		Buckets: buckets,
 	}, []string{labelRoute})
 	m.backendSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "backend_duration_seconds",
 		Help:    "Time from sending a request to the backend until its response headers arrived, by route.",
-		Buckets: durationBuckets(),
+		Buckets: buckets,
 	}, []string{labelRoute})
 	m.backendErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "backend_errors_total",
@@ -188,6 +215,10 @@ func New() *Metrics {
 		m.routes, m.routesInvalid, m.reloadSuccess, m.reloadTime,
 		m.injections, m.injectionFailures,
 	)
+	if serve, cs := newServeMetrics(o, buckets); serve.enabled() {
+		m.serve = serve
+		m.reg.MustRegister(cs...)
+	}
 	m.handler = promhttp.InstrumentMetricHandler(m.reg, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		Registry: m.reg, // counts failed scrapes in promhttp_metric_handler_errors_total
 	}))
@@ -256,6 +287,9 @@ func (m *Metrics) RetainRoutes(ids []string) {
 		m.requestSeconds.DeletePartialMatch(l)
 		m.backendSeconds.DeletePartialMatch(l)
 		m.backendErrors.DeletePartialMatch(l)
+		if m.serve != nil {
+			m.serve.forget(l)
+		}
 	})
 }
 

@@ -157,6 +157,15 @@ func (m *Metrics) RequestDone(routeID, method string, status int, total time.Dur
 	s.total.Observe(total.Seconds())
 }
 
+// Served records a finished request in the serve series, if any is on.
+func (m *Metrics) Served(routeID, host, method string, status int, total time.Duration) {
+	if m == nil || m.serve == nil {
+		return
+	}
+	// Through m.route, so that RetainRoutes knows the route and drops its serve series too.
+	m.serve.done(m.route(routeID).label, host, method, status, total)
+}
+
 // BackendDone observes the duration of a backend round trip of routeID that produced a
 // response.
 func (m *Metrics) BackendDone(routeID string, d time.Duration) {

@@ -249,7 +249,9 @@ func (p *Proxy) recordRequest(r *http.Request, w *responseRecorder, route *routi
 	if route != nil {
 		id = route.ID
 	}
-	p.metrics.RequestDone(id, r.Method, w.status, p.now().Sub(start))
+	d := p.now().Sub(start)
+	p.metrics.RequestDone(id, r.Method, w.status, d)
+	p.metrics.Served(id, r.Host, r.Method, w.status, d)
 }
 
 func (p *Proxy) logAccess(r *http.Request, w *responseRecorder, start time.Time) {
