@@ -87,6 +87,7 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 	a.routes, err = routesrc.New(routesrc.Options{
 		Inline:       cfg.InlineRoutes,
 		File:         cfg.RoutesFile,
+		URLs:         cfg.RoutesURLs,
 		PollInterval: cfg.SourcePollTimeout,
 		Filters:      registry,
 		Changes:      changes,

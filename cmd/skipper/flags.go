@@ -23,6 +23,7 @@ type Config struct {
 	Address                   string
 	InlineRoutes              string
 	RoutesFile                string
+	RoutesURLs                []string
 	SourcePollTimeout         time.Duration
 	DefaultFiltersPrepend     []string
 	DefaultFiltersAppend      []string
@@ -112,8 +113,10 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs.StringVar(&cfg.Address, "address", ":9090", "network address to listen on")
 	fs.StringVar(&cfg.InlineRoutes, "inline-routes", "", "routes in eskip format")
 	fs.StringVar(&cfg.RoutesFile, "routes-file", "", "file with routes in eskip format")
+	fs.StringSliceVar(&cfg.RoutesURLs, "routes-urls", nil,
+		"comma-separated http(s) URLs of routes in eskip format, fetched at start, every -source-poll-timeout and on SIGHUP")
 	fs.Var(newMillis(&cfg.SourcePollTimeout, routesrc.DefaultPollInterval), "source-poll-timeout",
-		"milliseconds between re-reads of -routes-file when no file change was seen")
+		"milliseconds between re-reads of -routes-file when no file change was seen, and between fetches of -routes-urls")
 	fs.StringSliceVar(&cfg.CredentialsPaths, "credentials-paths", nil,
 		"comma-separated files or directories whose files are secrets, named by their path; repeatable")
 	fs.DurationVar(&cfg.CredentialsUpdateInterval, "credentials-update-interval", 10*time.Minute,
@@ -231,6 +234,12 @@ func (c Config) Validate() error {
 	}
 	if _, err := logging.ParseLevel(c.ApplicationLogLevel); err != nil {
 		errs = append(errs, fmt.Errorf("-application-log-level: %w", err))
+	}
+	for i, u := range c.RoutesURLs {
+		if _, err := routesrc.ParseRoutesURL(u); err != nil {
+			// Not quoted: a URL may hold credentials.
+			errs = append(errs, fmt.Errorf("-routes-urls: entry %d is %w", i+1, err))
+		}
 	}
 	for _, p := range c.CredentialsPaths {
 		if p == "" {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -51,6 +52,9 @@ type Options struct {
 	Inline string
 	// File is the routes file; "" for none.
 	File string
+	// URLs are http or https URLs of eskip documents, fetched at start, every PollInterval
+	// and on Reload (Skipper's -routes-urls). See urls.go.
+	URLs []string
 	// PollInterval is how often File is re-read regardless of file events. Zero means
 	// DefaultPollInterval.
 	PollInterval time.Duration
@@ -89,11 +93,15 @@ type Loader struct {
 	log    logrus.FieldLogger
 	inline []*routing.RouteDef
 
-	mu         sync.Mutex // serialises reloads; guards the fields below
-	read       bool       // the routes file has been read at least once
-	last       fileState  // the last read that update handled, applied or not
-	applied    bool       // a table has been swapped in
-	fileRoutes int        // how many routes the file gave the table in service
+	mu         sync.Mutex          // serialises reloads; guards the fields below
+	read       bool                // the routes file has been read at least once
+	last       fileState           // the last read that update handled, applied or not
+	applied    bool                // a table has been swapped in
+	fileRoutes int                 // how many routes the file gave the table in service
+	fileDefs   []*routing.RouteDef // the file's routes in the table in service
+	fileOK     bool                // the file's routes (or its absence) have been applied
+	urls       []*urlSource
+	client     *http.Client // fetches the URLs
 
 	// newWatcher is fswatch.New; tests swap in fswatch.NewPortable.
 	newWatcher func() (*fswatch.Watcher, error)
@@ -124,11 +132,14 @@ func New(opts Options) (*Loader, error) {
 		}
 		l.inline = defs
 	}
+	if err := l.initURLs(); err != nil {
+		return nil, err
+	}
 	if opts.File == "" {
 		l.apply(nil, false)
 		return l, nil
 	}
-	l.Reload()
+	l.reloadFile()
 	if !l.applied {
 		// The file is broken: serve at least the inline routes until it is fixed, without
 		// calling that a success (readiness, metrics).
@@ -142,6 +153,12 @@ func New(opts Options) (*Loader, error) {
 // from it, as in Skipper. Reload is what SIGHUP triggers: an explicit request, so it does not
 // wait for the file to settle as the background watch does.
 func (l *Loader) Reload() {
+	l.reloadFile()
+	l.refreshURLs()
+}
+
+// reloadFile is Reload for the routes file alone.
+func (l *Loader) reloadFile() {
 	if l.opts.File == "" {
 		return
 	}
@@ -233,12 +250,20 @@ func (l *Loader) update(st fileState) {
 	l.apply(defs, false)
 }
 
-// apply compiles the inline routes followed by defs and swaps the result in, unless defs held
-// routes and none of them compiled: a file whose every route is broken is a mistake, not an
-// intent to serve nothing. fallback says that defs is nil because the file is broken at start.
-func (l *Loader) apply(defs []*routing.RouteDef, fallback bool) {
+// apply compiles the inline routes followed by defs, the file's, and those of the routes URLs,
+// and swaps the result in, unless they held routes and none of them compiled: a file whose
+// every route is broken is a mistake, not an intent to serve nothing. fallback says that defs
+// is nil because the file is broken at start. It reports whether the table was swapped in.
+func (l *Loader) apply(defs []*routing.RouteDef, fallback bool) bool {
 	all := make([]*routing.RouteDef, 0, len(l.inline)+len(defs))
 	all = append(append(all, l.inline...), defs...)
+	pendingURLs := 0
+	for _, u := range l.urls {
+		all = append(all, u.defs...)
+		if !u.loaded {
+			pendingURLs++
+		}
+	}
 	all = l.opts.Changes.apply(all, l.log)
 	table, errs := routing.Compile(all, l.opts.Changes.compileOptions(l.opts.Filters, l.log))
 	for _, err := range splitProblems(errs) {
@@ -251,10 +276,16 @@ func (l *Loader) apply(defs []*routing.RouteDef, fallback bool) {
 			l.log.Errorf("No route compiled (%d invalid), serving no routes until one does", len(errs))
 		}
 		l.report(Result{Invalid: len(errs)})
-		return
+		return false
 	}
 	l.opts.Router.Swap(table)
-	l.applied, l.fileRoutes = true, len(defs)
+	l.applied, l.fileRoutes, l.fileDefs = true, len(defs), defs
+	l.fileOK = l.fileOK || !fallback
+	if !fallback && pendingURLs > 0 {
+		l.log.Warnf("Serving %d routes (%d invalid) without %d routes URLs that did not load yet", table.Len(), len(errs), pendingURLs)
+		l.report(Result{Table: table, Invalid: len(errs), Fallback: true})
+		return true
+	}
 	if fallback {
 		// Not a load: the file is broken, and saying "applied" would make it look fine.
 		if len(l.inline) == 0 {
@@ -263,10 +294,11 @@ func (l *Loader) apply(defs []*routing.RouteDef, fallback bool) {
 			l.log.Warnf("Serving the inline routes alone (%d valid, %d invalid) until routes file %s is fixed", table.Len(), len(errs), l.opts.File)
 		}
 		l.report(Result{Table: table, Invalid: len(errs), Fallback: true})
-		return
+		return true
 	}
 	l.log.Infof("Routes applied: %d valid, %d invalid", table.Len(), len(errs))
 	l.report(Result{Table: table, Invalid: len(errs)})
+	return true
 }
 
 func (l *Loader) report(r Result) {

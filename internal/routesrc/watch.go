@@ -9,10 +9,18 @@ import (
 	"github.com/skipper-egress/skipper/internal/fswatch"
 )
 
-// Run re-reads the routes file on file events in its directory and on every poll until ctx is
-// done, then returns nil. Without a routes file it only waits for ctx. A change is applied once
+// Run re-reads the routes file on file events in its directory and on every poll, and fetches
+// the routes URLs on every poll, until ctx is done, then returns nil. A change is applied once
 // the file has stayed as it is for a while (see loop).
 func (l *Loader) Run(ctx context.Context) error {
+	if len(l.urls) > 0 {
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() {
+			defer close(done)
+			l.runURLs(ctx)
+		}()
+	}
 	if l.opts.File == "" {
 		<-ctx.Done()
 		return nil
