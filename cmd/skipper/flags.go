@@ -20,6 +20,7 @@ import (
 
 // Config is everything the command line says, parsed and validated, and nothing else.
 type Config struct {
+	ConfigFile                string
 	Address                   string
 	InlineRoutes              string
 	RoutesFile                string
@@ -110,6 +111,8 @@ type Config struct {
 func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("skipper", pflag.ContinueOnError)
 	fs.SortFlags = false
+	fs.StringVar(&cfg.ConfigFile, configFileFlag, "",
+		"YAML file of flag values, keyed by flag name (Skipper's format); a flag given on the command line wins")
 	fs.StringVar(&cfg.Address, "address", ":9090", "network address to listen on")
 	fs.StringVar(&cfg.InlineRoutes, "inline-routes", "", "routes in eskip format")
 	fs.StringVar(&cfg.RoutesFile, "routes-file", "", "file with routes in eskip format")
@@ -206,6 +209,11 @@ func parseCommandLine(args []string, check bool) (Config, *pflag.FlagSet, error)
 	fs.Usage = func() {} // errors are reported by the caller, in one line
 	if err := fs.Parse(normalizeArgs(fs, args)); err != nil {
 		return cfg, fs, err
+	}
+	if cfg.ConfigFile != "" {
+		if err := applyConfigFile(fs, cfg.ConfigFile); err != nil {
+			return cfg, fs, err
+		}
 	}
 	if err := unsupportedError(fs); err != nil {
 		return cfg, fs, err
