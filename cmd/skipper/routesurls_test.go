@@ -13,6 +13,9 @@ import (
 	"github.com/skipper-egress/skipper/internal/proxytest"
 )
 
+// statusCutShort makes a routesServer answer 200 with a body shorter than its Content-Length.
+const statusCutShort = 999
+
 // routesServer serves an eskip document that a test changes, and counts the fetches.
 type routesServer struct {
 	*httptest.Server
@@ -28,6 +31,13 @@ func newRoutesServer(t *testing.T, status int, doc string) *routesServer {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.fetches++
+		if s.status == statusCutShort {
+			// A whole document follows, but the answer promised more: the body is cut short.
+			w.Header().Set("Content-Length", fmt.Sprint(len(s.doc)+100))
+			w.WriteHeader(http.StatusOK)
+			fmt.Fprint(w, s.doc)
+			return
+		}
 		w.WriteHeader(s.status)
 		fmt.Fprint(w, s.doc)
 	}))
@@ -92,6 +102,7 @@ func TestRoutesURLs(t *testing.T) {
 		{"syntax error", http.StatusOK, `b: Host("^b$") -> "http://`},
 		{"server error", http.StatusInternalServerError, ""},
 		{"not found", http.StatusNotFound, ""},
+		{"body cut short", statusCutShort, `c: Host("^c$") -> <shunt>;`},
 	} {
 		srv.fetchedSince(t, srv.set(bad.status, bad.doc))
 		if got := status("b"); got != http.StatusOK {
