@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,13 +32,12 @@ const (
 	// fleetInFlight bounds the requests waiting for an answer, per fleet.
 	fleetInFlight = 100
 
-	// fleetSlack is the documented bound of the cluster limiter (filters/ratelimit/doc.go):
-	// at most n admitted requests in any interval of length period on the Redis server's
-	// clock, with no allowance; a backend sees that shifted by the proxy-to-backend latency,
-	// so in any interval of length period it sees at most n plus those admitted during J,
-	// the spread of that latency, about n*J/period. We allow J up to 100ms, for a loaded
-	// machine under -race: 10 requests.
-	fleetSlack = fleetLimit * 100 * time.Millisecond / fleetPeriod
+	// fleetClockMargin shortens the intervals in which the test counts admitted requests: the
+	// limiter keeps its bound of at most fleetLimit admissions in any interval of fleetPeriod
+	// (filters/ratelimit/doc.go) on the Redis server's wall clock, and the test measures on its
+	// monotonic clock, which may run apart from it by the 500 ppm an NTP slew allows, half a
+	// millisecond per second.
+	fleetClockMargin = time.Millisecond
 
 	// fleetRecovery is how long after Redis answers again a process may keep following the
 	// failure policy: go-redis stops dialling after PoolSize dials in a row have failed and
@@ -50,9 +48,9 @@ const (
 
 // TestFleetQuota is issue 6's fleet test: three skipper processes sharing one redis-server and
 // clusterRatelimit("api", 100, "1s"), driven together at 300 requests/s for 10s, with Redis
-// killed after 4s and started again, empty, on the same port 2.5s later. The backend must see
-// no more than the limit plus the documented bound in any one-second interval while Redis is
-// up, the rest get 429 with Retry-After; while Redis is down every request passes (fail-open,
+// killed after 4s and started again, empty, on the same port 2.5s later. While Redis is up, no
+// one-second interval may hold more than the limit of requests that were certainly admitted in
+// it (sent and seen by the backend within it), the rest get 429 with Retry-After; while Redis is down every request passes (fail-open,
 // the default) or gets 429 (-cluster-ratelimit-fail-closed); no process panics; limiting
 // resumes once Redis is back. The two policies run side by side, each with a Redis of its own.
 func TestFleetQuota(t *testing.T) {
@@ -98,6 +96,12 @@ type fleet struct {
 	// Points of the run, since begin: before Redis is killed, once it is dead, before it
 	// starts again and once it answers.
 	killStart, killDone, restartStart, restartDone time.Duration
+
+	// The Redis errors the processes counted (skipper_ratelimit_redis_errors_total, all
+	// processes) before Redis was killed, and from the start of the phase after the restart to
+	// the end. Under fail-open each is a request admitted past the limiter: on a loaded
+	// machine a 25ms Redis timeout does fire now and then.
+	errorsBefore, errorsAfter int
 }
 
 func startFleet(t *testing.T, failClosed bool) *fleet {
@@ -138,16 +142,20 @@ func (f *fleet) drive(t *testing.T) {
 	f.begin = time.Now()
 	tick := time.NewTicker(fleetTick)
 	defer tick.Stop()
+	afterFrom := -1
 	for i := range fleetTicks {
-		switch i {
-		case fleetKillAt:
+		switch {
+		case i == fleetKillAt:
+			f.errorsBefore = f.redisErrors(t)
 			f.killStart = time.Since(f.begin)
 			f.redis.Stop()
 			f.killDone = time.Since(f.begin)
-		case fleetRestartAt:
+		case i == fleetRestartAt:
 			f.restartStart = time.Since(f.begin)
 			f.redis.Restart()
 			f.restartDone = time.Since(f.begin)
+		case i > fleetRestartAt && afterFrom < 0 && time.Since(f.begin) >= f.restartDone+fleetRecovery:
+			afterFrom = f.redisErrors(t)
 		}
 		for i, p := range f.procs {
 			sem <- struct{}{}
@@ -160,6 +168,25 @@ func (f *fleet) drive(t *testing.T) {
 		<-tick.C
 	}
 	wg.Wait()
+	if afterFrom < 0 {
+		t.Fatal("the run ended before the phase after the restart began")
+	}
+	f.errorsAfter = f.redisErrors(t) - afterFrom
+}
+
+// redisErrors returns the Redis errors all processes have counted so far.
+func (f *fleet) redisErrors(t *testing.T) int {
+	total := 0
+	for _, p := range f.procs {
+		_, metrics := p.supportGet(t, "/metrics")
+		m := regexp.MustCompile(`(?m)^skipper_ratelimit_redis_errors_total (\d+)$`).FindStringSubmatch(metrics)
+		if m == nil {
+			t.Fatalf("no skipper_ratelimit_redis_errors_total in /metrics:\n%s", metrics)
+		}
+		n, _ := strconv.Atoi(m[1])
+		total += n
+	}
+	return total
 }
 
 func (f *fleet) send(t *testing.T, client *http.Client, i int, p *process) {
@@ -182,16 +209,23 @@ func (f *fleet) send(t *testing.T, client *http.Client, i int, p *process) {
 	f.mu.Unlock()
 }
 
-// maxInPeriod returns the most arrivals in any interval [a, a+fleetPeriod) among times, which
-// must be sorted, and where that interval starts.
-func maxInPeriod(times []time.Duration) (most int, at time.Duration) {
-	lo := 0
-	for hi, t := range times {
-		for t-times[lo] >= fleetPeriod {
-			lo++
+// mostAdmittedInPeriod returns the most requests admitted within one interval
+// [w, w+fleetPeriod-fleetClockMargin), and its start. The limiter admits a request somewhere
+// between the moment the test sent it and the moment the backend saw it, so a request whose
+// whole span lies in an interval was admitted in it, however long the proxy, the scheduler or
+// the network took: the count needs no allowance for delays, which a loaded machine stretches
+// past any fixed one. Intervals starting at a sending time are enough, since moving an
+// interval's start up to the first sending time in it loses no request.
+func mostAdmittedInPeriod(arrivals []fleetArrival) (most int, at time.Duration) {
+	for _, w := range arrivals {
+		n := 0
+		for _, a := range arrivals {
+			if a.sent >= w.sent && a.at < w.sent+fleetPeriod-fleetClockMargin {
+				n++
+			}
 		}
-		if n := hi - lo + 1; n > most {
-			most, at = n, times[lo]
+		if n > most {
+			most, at = n, w.sent
 		}
 	}
 	return most, at
@@ -214,38 +248,42 @@ var panicLine = regexp.MustCompile(`(?i)panic|fatal error|data race`)
 // backend before then were decided by Redis), and after it came back (requests sent once the
 // processes had had fleetRecovery to notice).
 func (f *fleet) checkQuota(t *testing.T) {
-	var before, after []time.Duration
+	var before, after []fleetArrival
 	for _, a := range f.arrivals {
 		if a.at < f.killStart {
-			before = append(before, a.at)
+			before = append(before, a)
 		}
 		if a.sent >= f.restartDone+fleetRecovery {
-			after = append(after, a.at)
+			after = append(after, a)
 		}
 	}
-	slices.Sort(before)
-	slices.Sort(after)
-	allowed := fleetLimit + int(fleetSlack)
 	for _, ph := range []struct {
-		name  string
-		times []time.Duration
-		from  time.Duration
-		to    time.Duration
+		name     string
+		arrivals []fleetArrival
+		from     time.Duration
+		to       time.Duration
+		errors   int
 	}{
-		{"before redis was killed", before, 0, f.killStart},
-		{"after redis came back", after, f.restartDone + fleetRecovery, fleetTicks * fleetTick},
+		{"before redis was killed", before, 0, f.killStart, f.errorsBefore},
+		{"after redis came back", after, f.restartDone + fleetRecovery, fleetTicks * fleetTick, f.errorsAfter},
 	} {
-		most, at := maxInPeriod(ph.times)
-		t.Logf("%s [%v, %v): backend saw %d requests, at most %d in one period (from %v); per second: %v",
-			ph.name, ph.from.Round(time.Millisecond), ph.to.Round(time.Millisecond), len(ph.times), most,
-			at.Round(time.Millisecond), perSecond(ph.times))
-		if most > allowed {
-			t.Errorf("%s: backend saw %d requests within %v from %v, want at most %d (limit %d plus the bound %d)",
-				ph.name, most, fleetPeriod, at, allowed, fleetLimit, fleetSlack)
+		times := make([]time.Duration, 0, len(ph.arrivals))
+		for _, a := range ph.arrivals {
+			times = append(times, a.at)
+		}
+		most, at := mostAdmittedInPeriod(ph.arrivals)
+		t.Logf("%s [%v, %v): backend saw %d requests, at most %d admitted in one period (from %v), %d Redis errors; per second: %v",
+			ph.name, ph.from.Round(time.Millisecond), ph.to.Round(time.Millisecond), len(times), most,
+			at.Round(time.Millisecond), ph.errors, perSecond(times))
+		// A request that Redis did not decide passes under fail-open, uncounted; fail-closed
+		// refuses it, and the allowance goes unused.
+		if most > fleetLimit+ph.errors {
+			t.Errorf("%s: %d requests were admitted within %v from %v, want at most %d (the limit, and %d Redis errors)",
+				ph.name, most, fleetPeriod-fleetClockMargin, at, fleetLimit+ph.errors, ph.errors)
 		}
 		// At three times the limit, the limiter must still admit about the limit per period.
-		if least := int(fleetLimit*(ph.to-ph.from).Seconds()/fleetPeriod.Seconds()) - fleetLimit; len(ph.times) < least {
-			t.Errorf("%s: backend saw %d requests, want at least %d: the limiter refuses too much", ph.name, len(ph.times), least)
+		if least := int(fleetLimit*(ph.to-ph.from).Seconds()/fleetPeriod.Seconds()) - fleetLimit; len(times) < least {
+			t.Errorf("%s: backend saw %d requests, want at least %d: the limiter refuses too much", ph.name, len(times), least)
 		}
 	}
 	counts := map[int]int{}
