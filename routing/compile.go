@@ -52,6 +52,10 @@ type CompileOptions struct {
 	// IgnoreTrailingSlash makes a request path that no Path or PathSubtree route matches try
 	// again with its trailing "/" added or removed, as Skipper's -ignore-trailing-slash.
 	IgnoreTrailingSlash bool
+	// ShuttingDown reports whether the process is shutting down, for the Shutdown() predicate;
+	// it is called on every match of a route that has one, so it must be cheap and safe for
+	// concurrent use. If nil, Shutdown() never matches.
+	ShuttingDown func() bool
 }
 
 // RouteError is the reason one route was left out of a Table. File, Line and Col are the
@@ -144,7 +148,7 @@ func Compile(defs []*RouteDef, opts CompileOptions) (*Table, []error) {
 				Warn("route id defined again later; the later route replaces this one")
 			continue
 		}
-		r, err := compileRoute(d, opts.Filters, log)
+		r, err := compileRoute(d, opts, log)
 		if err != nil {
 			errs = append(errs, &RouteError{File: d.File, Line: d.Line, Col: d.Col, ID: d.ID, Err: err})
 			continue
@@ -162,9 +166,10 @@ func position(d *RouteDef) string {
 
 // compileRoute builds one route, or returns every problem it has, joined: all of its
 // predicates, filters and its backend are checked, so that one run of check shows them all.
-func compileRoute(d *RouteDef, reg *filters.Registry, log logrus.FieldLogger) (*Route, error) {
+func compileRoute(d *RouteDef, opts CompileOptions, log logrus.FieldLogger) (*Route, error) {
+	reg := opts.Filters
 	var errs []error
-	m, err := compilePredicates(d.Predicates)
+	m, err := compilePredicates(d.Predicates, opts.ShuttingDown)
 	if err != nil {
 		errs = append(errs, err)
 	}

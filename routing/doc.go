@@ -55,6 +55,15 @@
 //     when there is no such header or its first entry is not an address.
 //   - SourceFromLast(addr, ...): the same for the last X-Forwarded-For entry, as AWS load
 //     balancers append the client's address.
+//   - HeaderSHA256(name, hash, ...): the header's first value is not empty and its SHA-256,
+//     written as 64 hex digits, is one of the hashes.
+//   - Traffic(chance) matches with the chance (0 to 1); Traffic(chance, cookie, group) matches
+//     a request whose cookie names a traffic group if the group is this one, and a request
+//     without the cookie by chance.
+//   - TrafficSegment(min, max): one random number in [0, 1) per match, shared by every route
+//     the match tries, is in [min, max); a split over [0, .5) and [.5, 1) takes every request.
+//     It does not count toward the route's predicates.
+//   - Shutdown(): CompileOptions.ShuttingDown reports true (skipper: after SIGTERM or SIGINT).
 //
 // Routes with a Path or PathSubtree are tried first; among them the most specific path wins
 // (longer subtree before shorter, static segment before :param before *rest); then the route

@@ -21,6 +21,7 @@ func FuzzParse(f *testing.F) {
 		"", "* -> <shunt>", "r: * -> <shunt>;", `r: f("\q\n\"") -> <"http://a", "http://b">`,
 		"r: PathRegexp(/[/]\\/\\\\/) -> <shunt>", "r: * -> f(-.5, 007, 1.25) -> <dynamic>",
 		"r: * -> f(`a\\`b`) -> <loopback>", "my-route: * -> <shunt>", "r: * -> f(3.) -> <shunt>",
+		`r: TrafficSegment(0, .5) && Traffic(.1, "c", "g") && Shutdown() && HeaderSHA256("X", "00") -> <shunt>`,
 	} {
 		f.Add(s)
 	}

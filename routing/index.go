@@ -1,9 +1,6 @@
 package routing
 
-import (
-	"net/http"
-	"slices"
-)
+import "slices"
 
 // defaultMinIndexed is the number of routes from which a bucket gets a host index; smaller
 // buckets are scanned, which is as fast for a handful of routes and takes no memory.
@@ -112,27 +109,27 @@ func rarest(options []string, freq map[string]int) string {
 	return best
 }
 
-// lookup returns the first route of the bucket that matches r, or nil. p is r's cleaned path;
-// the path pattern, if any, is known to match it.
-func (b *bucket) lookup(r *http.Request, p string) *Route {
+// lookup returns the first route of the bucket that matches the request, or nil; the path
+// pattern, if any, is known to match it.
+func (b *bucket) lookup(in *matchInput) *Route {
 	if b.idx == nil {
 		for _, rt := range b.routes {
-			if rt.m.matchNonPath(r, p) {
+			if rt.m.matchNonPath(in) {
 				return rt
 			}
 		}
 		return nil
 	}
-	if i := b.idx.find(b.routes, r, p); i < len(b.routes) {
+	if i := b.idx.find(b.routes, in); i < len(b.routes) {
 		return b.routes[i]
 	}
 	return nil
 }
 
 // find returns the position of the first route that matches r, or len(routes).
-func (x *hostIndex) find(routes []*Route, r *http.Request, p string) int {
+func (x *hostIndex) find(routes []*Route, in *matchInput) int {
 	best := len(routes)
-	keyed, other := x.byKey[hostKey(r.Host)], x.other
+	keyed, other := x.byKey[hostKey(in.r.Host)], x.other
 	for len(keyed) > 0 || len(other) > 0 {
 		var i int32
 		if len(other) == 0 || len(keyed) > 0 && keyed[0] < other[0] {
@@ -140,21 +137,21 @@ func (x *hostIndex) find(routes []*Route, r *http.Request, p string) int {
 		} else {
 			i, other = other[0], other[1:]
 		}
-		if routes[i].m.matchNonPath(r, p) {
+		if routes[i].m.matchNonPath(in) {
 			best = int(i)
 			break
 		}
 	}
 	if x.subs != nil {
-		best = x.findSubstring(routes, r, p, best)
+		best = x.findSubstring(routes, in, best)
 	}
 	return best
 }
 
 // findSubstring returns the position of the first route filed under a substring of r.Host
 // that matches r, if it comes before best, or else best.
-func (x *hostIndex) findSubstring(routes []*Route, r *http.Request, p string, best int) int {
-	h := r.Host
+func (x *hostIndex) findSubstring(routes []*Route, in *matchInput, best int) int {
+	h := in.r.Host
 	windows := 0
 	for _, l := range x.subLens {
 		if l <= len(h) {
@@ -168,7 +165,7 @@ func (x *hostIndex) findSubstring(routes []*Route, r *http.Request, p string, be
 			if int(i) >= best {
 				break
 			}
-			if routes[i].m.matchNonPath(r, p) {
+			if routes[i].m.matchNonPath(in) {
 				return int(i)
 			}
 		}
@@ -180,7 +177,7 @@ func (x *hostIndex) findSubstring(routes []*Route, r *http.Request, p string, be
 				if int(i) >= best {
 					break
 				}
-				if routes[i].m.matchNonPath(r, p) {
+				if routes[i].m.matchNonPath(in) {
 					best = int(i)
 					break
 				}

@@ -2,7 +2,6 @@ package routing
 
 import (
 	"cmp"
-	"net/http"
 	"slices"
 	"strings"
 )
@@ -144,32 +143,32 @@ func (n *pathNode) static(seg string) *pathNode {
 	return nil
 }
 
-// lookup returns the first route in precedence order below n that matches r. p is r's cleaned
-// path; rest is what follows the "/" after the segments consumed so far, and done says that
-// the path is used up, as in pathPattern.match.
-func (n *pathNode) lookup(r *http.Request, p, rest string, done bool) *Route {
+// lookup returns the first route in precedence order below n that matches the request. rest is
+// what follows the "/" after the segments consumed so far, and done says that the path is used
+// up, as in pathPattern.match.
+func (n *pathNode) lookup(in *matchInput, rest string, done bool) *Route {
 	if !done {
 		seg, next, nextDone := rest, "", true
 		if i := strings.IndexByte(rest, '/'); i >= 0 {
 			seg, next, nextDone = rest[:i], rest[i+1:], false
 		}
 		if c := n.static(seg); c != nil {
-			if rt := c.lookup(r, p, next, nextDone); rt != nil {
+			if rt := c.lookup(in, next, nextDone); rt != nil {
 				return rt
 			}
 		}
 		if n.param != nil && seg != "" {
-			if rt := n.param.lookup(r, p, next, nextDone); rt != nil {
+			if rt := n.param.lookup(in, next, nextDone); rt != nil {
 				return rt
 			}
 		}
 		if n.catchAll != nil && rest != "" {
-			return n.catchAll.lookup(r, p)
+			return n.catchAll.lookup(in)
 		}
 		return nil
 	}
 	if n.end != nil {
-		return n.end.lookup(r, p)
+		return n.end.lookup(in)
 	}
 	return nil
 }

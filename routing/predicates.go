@@ -3,6 +3,7 @@ package routing
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -74,6 +75,11 @@ type morePredicates struct {
 	queries   []queryMatcher
 	sources   []sourceMatcher
 	hostLits  [][]string // for the host index
+
+	traffic      []trafficMatcher
+	segments     []segmentMatcher
+	headerHashes []headerHash
+	shutdown     func() bool // nil without Shutdown()
 }
 
 // extra returns m.more, creating it.
@@ -102,13 +108,20 @@ type headerRegexp struct {
 }
 
 // compilePredicates checks the predicates of one route and builds its matcher. It checks them
-// all, and the error joins every problem found (errors.Join).
-func compilePredicates(calls []Call) (*matcher, error) {
+// all, and the error joins every problem found (errors.Join). shuttingDown is what Shutdown()
+// asks; nil means never.
+func compilePredicates(calls []Call, shuttingDown func() bool) (*matcher, error) {
 	m := &matcher{}
 	rxNames := map[string]bool{}
 	var errs []error
 	for _, c := range calls {
-		if err := m.add(c, rxNames); err != nil {
+		var err error
+		if c.Name == predShutdown {
+			err = m.addShutdown(c, shuttingDown)
+		} else {
+			err = m.add(c, rxNames)
+		}
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -159,6 +172,12 @@ func (m *matcher) add(c Call, rxNames map[string]bool) error {
 		return m.addHeader(c, rxNames)
 	case predCookie, predQueryParam, predClientIP, predSource, predSourceLast:
 		return m.addRequestPredicate(c)
+	case predTraffic:
+		return m.addTraffic(c)
+	case predTrafficSegment:
+		return m.addSegment(c)
+	case predHeaderSHA256:
+		return m.addHeaderHash(c)
 	default:
 		return fmt.Errorf("%w %q%s", ErrUnknownPredicate, c.Name, didYouMean(c.Name, predicateNames))
 	}
@@ -298,17 +317,45 @@ func stringArgs(c Call, n int) ([]string, error) {
 	return s, nil
 }
 
-// match reports whether r matches every predicate; p is r's cleaned path.
-func (m *matcher) match(r *http.Request, p string) bool {
-	if m.path != nil && !m.path.match(p) {
+// matchInput is what the predicates of every route see of one request while Table.Match runs:
+// the request, its cleaned path and the random number its TrafficSegment predicates share,
+// drawn when one first needs it.
+type matchInput struct {
+	r      *http.Request
+	path   string
+	sample float64
+	drawn  bool
+}
+
+func newMatchInput(r *http.Request) matchInput {
+	in := matchInput{r: r, path: "/"}
+	if r.URL != nil {
+		in.path = cleanPath(r.URL.Path)
+	}
+	return in
+}
+
+// segmentSample returns the request's number in [0, 1) for TrafficSegment, the same for every
+// route this match tries, as in Skipper.
+func (in *matchInput) segmentSample() float64 {
+	if !in.drawn {
+		in.sample, in.drawn = rand.Float64(), true
+	}
+	return in.sample
+}
+
+// match reports whether the request matches every predicate.
+func (m *matcher) match(in *matchInput) bool {
+	if m.path != nil && !m.path.match(in.path) {
 		return false
 	}
-	return m.matchNonPath(r, p)
+	return m.matchNonPath(in)
 }
 
 // matchNonPath is match without the Path or PathSubtree predicate, for the path tree, which
 // has checked it already.
-func (m *matcher) matchNonPath(r *http.Request, p string) bool {
+func (m *matcher) matchNonPath(in *matchInput) bool {
+	r := in.r
 	if m.never {
 		return false
 	}
@@ -325,10 +372,11 @@ func (m *matcher) matchNonPath(r *http.Request, p string) bool {
 			return false
 		}
 	}
-	return m.more == nil || m.more.match(r, p)
+	return m.more == nil || m.more.match(in)
 }
 
-func (m *morePredicates) match(r *http.Request, p string) bool {
+func (m *morePredicates) match(in *matchInput) bool {
+	r, p := in.r, in.path
 	for _, list := range m.methods {
 		if !contains(list, r.Method) {
 			return false
@@ -349,7 +397,7 @@ func (m *morePredicates) match(r *http.Request, p string) bool {
 			return false
 		}
 	}
-	return m.matchRequestPredicates(r)
+	return m.matchRequestPredicates(in)
 }
 
 func contains(list []string, s string) bool {

@@ -18,13 +18,11 @@ func (t *Table) matchLinear(r *http.Request) *Route {
 	if t == nil {
 		return nil
 	}
-	p := "/"
-	if r.URL != nil {
-		p = cleanPath(r.URL.Path)
-	}
+	in := newMatchInput(r)
+	p := in.path
 	var best *Route
 	for _, rt := range t.routes {
-		if rt.m.match(r, p) && (best == nil || compareRoutesOn(p, rt, best) < 0) {
+		if rt.m.match(&in) && (best == nil || compareRoutesOn(p, rt, best) < 0) {
 			best = rt
 		}
 	}

@@ -132,7 +132,8 @@ func newSourceMatcher(c Call) (sourceMatcher, error) {
 	return sm, nil
 }
 
-func (m *morePredicates) matchRequestPredicates(r *http.Request) bool {
+func (m *morePredicates) matchRequestPredicates(in *matchInput) bool {
+	r := in.r
 	for i := range m.cookies {
 		if !m.cookies[i].match(r) {
 			return false
@@ -148,21 +149,34 @@ func (m *morePredicates) matchRequestPredicates(r *http.Request) bool {
 			return false
 		}
 	}
-	return true
+	return m.matchStatePredicates(in)
 }
 
 func (c *cookieMatcher) match(r *http.Request) bool {
-	lines := r.Header["Cookie"]
-	if !c.valid || len(lines) == 0 {
+	if !c.valid {
 		return false
+	}
+	v, ok := cookie(r, c.name)
+	return ok && c.value.match(v)
+}
+
+// cookie returns the value of r's first cookie called name, as r.Cookie(name) finds it, without
+// allocating. name must be a token (isToken); no cookie has any other name.
+func cookie(r *http.Request, name string) (string, bool) {
+	lines := r.Header["Cookie"]
+	if len(lines) == 0 {
+		return "", false
 	}
 	n := 0
 	for _, line := range lines {
 		n += strings.Count(line, ";") + 1
 	}
 	if n > stdMaxCookies {
-		ck, err := r.Cookie(c.name)
-		return err == nil && c.value.match(ck.Value)
+		ck, err := r.Cookie(name)
+		if err != nil {
+			return "", false
+		}
+		return ck.Value, true
 	}
 	// The loop of net/http's readCookies, for one name.
 	for _, line := range lines {
@@ -170,16 +184,16 @@ func (c *cookieMatcher) match(r *http.Request) bool {
 		var part string
 		for line != "" {
 			part, line, _ = strings.Cut(line, ";")
-			name, val, _ := strings.Cut(textproto.TrimString(part), "=")
-			if textproto.TrimString(name) != c.name {
+			k, val, _ := strings.Cut(textproto.TrimString(part), "=")
+			if textproto.TrimString(k) != name {
 				continue
 			}
 			if v, ok := cookieValue(val); ok {
-				return c.value.match(v)
+				return v, true
 			}
 		}
 	}
-	return false
+	return "", false
 }
 
 // cookieValue strips one pair of double quotes and checks the bytes as net/http does.

@@ -12,7 +12,8 @@ import (
 var predicateNames = []string{
 	predAnyOld, predPath, predPathSubtree, predPathRegexp, predHost, predHostAny, predMethod,
 	predMethods, predHeader, predHeaderRegexp, predTrue, predFalse, predWeight, predCookie,
-	predQueryParam, predClientIP, predSource, predSourceLast,
+	predQueryParam, predClientIP, predSource, predSourceLast, predTraffic, predTrafficSegment,
+	predShutdown, predHeaderSHA256,
 }
 
 // maxSuggestDistance is the largest edit distance at which a known name is suggested for an

@@ -150,26 +150,27 @@ func (t *Table) match(r *http.Request) (*Route, string) {
 	if t == nil {
 		return nil, ""
 	}
-	p := "/"
-	if r.URL != nil {
-		p = cleanPath(r.URL.Path)
-	}
+	in := newMatchInput(r)
 	if t.tree != nil {
-		if rt := t.tree.lookup(r, p, p[1:], false); rt != nil {
-			return rt, p
+		if rt := t.tree.lookup(&in, in.path[1:], false); rt != nil {
+			return rt, in.path
 		}
 		if t.ignoreTrailingSlash {
-			if q := toggleTrailingSlash(p); q != "" {
-				if rt := t.tree.lookup(r, q, q[1:], false); rt != nil {
+			if q := toggleTrailingSlash(in.path); q != "" {
+				// The same input, so that every route tried shares one TrafficSegment number.
+				cleaned := in.path
+				in.path = q
+				if rt := t.tree.lookup(&in, q[1:], false); rt != nil {
 					return rt, q
 				}
+				in.path = cleaned
 			}
 		}
 	}
 	if t.noPath != nil {
-		return t.noPath.lookup(r, p), p
+		return t.noPath.lookup(&in), in.path
 	}
-	return nil, p
+	return nil, in.path
 }
 
 // toggleTrailingSlash returns the cleaned path p with its trailing "/" removed, or one added;

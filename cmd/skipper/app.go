@@ -94,6 +94,7 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 		Router:       router,
 		Log:          log,
 		Report:       func(r routesrc.Result) { routesLoaded(r, m, &a.state, a.store, log) },
+		ShuttingDown: a.state.Draining,
 	})
 	if err != nil {
 		return nil, err

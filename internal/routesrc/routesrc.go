@@ -73,6 +73,9 @@ type Options struct {
 	Report func(Result)
 	// Tick, if set, replaces the poll ticker; for tests.
 	Tick <-chan time.Time
+	// ShuttingDown, if set, tells the routes' Shutdown() predicates that the process is
+	// shutting down (see routing.CompileOptions).
+	ShuttingDown func() bool
 }
 
 // Result describes one attempt to load routes.
@@ -265,7 +268,9 @@ func (l *Loader) apply(defs []*routing.RouteDef, fallback bool) bool {
 		}
 	}
 	all = l.opts.Changes.apply(all, l.log)
-	table, errs := routing.Compile(all, l.opts.Changes.compileOptions(l.opts.Filters, l.log))
+	opts := l.opts.Changes.compileOptions(l.opts.Filters, l.log)
+	opts.ShuttingDown = l.opts.ShuttingDown
+	table, errs := routing.Compile(all, opts)
 	for _, err := range splitProblems(errs) {
 		l.log.Errorf("Route left out: %v", err)
 	}
