@@ -56,6 +56,12 @@ type CompileOptions struct {
 	// it is called on every match of a route that has one, so it must be cheap and safe for
 	// concurrent use. If nil, Shutdown() never matches.
 	ShuttingDown func() bool
+	// ForwardBackend is where the routes with the <forward> backend send their requests, as
+	// ParseBackendURL returns it: Skipper's -forward-backend-url. As in Skipper, such a route
+	// keeps its predicates and drops its filters, which are neither built nor checked, so that
+	// a request passing through two proxies with the same routes is not changed twice. If nil,
+	// the <forward> routes load with a warning and their requests fail, as those of `-> ""`.
+	ForwardBackend *url.URL
 }
 
 // RouteError is the reason one route was left out of a Table. File, Line and Col are the
@@ -174,10 +180,14 @@ func compileRoute(d *RouteDef, opts CompileOptions, log logrus.FieldLogger) (*Ro
 		errs = append(errs, err)
 	}
 	r := &Route{ID: d.ID, Def: d, m: m}
-	if len(d.Filters) > 0 {
-		r.Filters = make([]filters.Filter, 0, len(d.Filters))
+	fs := d.Filters
+	if d.Backend.Type == BackendForward {
+		fs = nil // see CompileOptions.ForwardBackend
 	}
-	for _, c := range d.Filters {
+	if len(fs) > 0 {
+		r.Filters = make([]filters.Filter, 0, len(fs))
+	}
+	for _, c := range fs {
 		spec, ok := reg.Lookup(c.Name)
 		if !ok {
 			errs = append(errs, fmt.Errorf("%w %q%s", ErrUnknownFilter, c.Name, didYouMean(c.Name, reg.Names())))
@@ -191,7 +201,7 @@ func compileRoute(d *RouteDef, opts CompileOptions, log logrus.FieldLogger) (*Ro
 		r.Filters = append(r.Filters, f)
 	}
 	r.Settings = resolveSettings(r.Filters)
-	r.Backend, err = compileBackend(d, log)
+	r.Backend, err = compileBackend(d, opts.ForwardBackend, log)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -201,9 +211,19 @@ func compileRoute(d *RouteDef, opts CompileOptions, log logrus.FieldLogger) (*Ro
 	return r, nil
 }
 
-func compileBackend(d *RouteDef, log logrus.FieldLogger) (Backend, error) {
+func compileBackend(d *RouteDef, forward *url.URL, log logrus.FieldLogger) (Backend, error) {
 	b := Backend{Type: d.Backend.Type}
 	switch b.Type {
+	case BackendForward:
+		b.Type = BackendNetwork
+		if forward == nil {
+			log.WithFields(logrus.Fields{fieldRoute: RouteName(d.ID), fieldPosition: position(d)}).
+				Warn("route has the <forward> backend but -forward-backend-url is not set; its requests are answered 500")
+			return b, nil
+		}
+		u := *forward
+		b.URL = &u
+		return b, nil
 	case BackendShunt, BackendLoopback, BackendDynamic:
 		return b, nil
 	case BackendNetwork:
@@ -254,12 +274,24 @@ func compileLB(d *RouteDef, log logrus.FieldLogger) (Backend, error) {
 // since user info may hold a password). An address without a scheme that would do with http://
 // in front is refused with that suggestion.
 func backendURL(routeID, addr string, log logrus.FieldLogger) (*url.URL, error) {
+	out, ignored, err := ParseBackendURL(addr)
+	if len(ignored) > 0 {
+		log.WithFields(logrus.Fields{fieldRoute: RouteName(routeID), fieldBackend: out.String()}).
+			Warnf("backend URL %s ignored: requests keep their own path", strings.Join(ignored, " and "))
+	}
+	return out, err
+}
+
+// ParseBackendURL checks a backend address as Compile checks that of a route, and returns it
+// as a Backend's URL: scheme and host:port, the port filled in. A path, query, fragment or user
+// info is ignored, as in a route; ignored names them ("path \"/x\"", "query"), for a warning.
+func ParseBackendURL(addr string) (*url.URL, []string, error) {
 	if v, ok := withHTTP(addr); ok {
-		return nil, noSchemeError(ErrInvalidBackend, addr, v)
+		return nil, nil, noSchemeError(ErrInvalidBackend, addr, v)
 	}
 	u, err := url.Parse(addr)
 	if err != nil {
-		return nil, fmt.Errorf("%w %q: not a URL", ErrInvalidBackend, abbreviate(addr))
+		return nil, nil, fmt.Errorf("%w %q: not a URL", ErrInvalidBackend, abbreviate(addr))
 	}
 	shown := abbreviate(addr)
 	if u.User != nil {
@@ -276,13 +308,13 @@ func backendURL(routeID, addr string, log logrus.FieldLogger) (*url.URL, error) 
 			port = "443"
 		}
 	default:
-		return nil, fmt.Errorf("%w %q: scheme must be http, https or h2c", ErrInvalidBackend, shown)
+		return nil, nil, fmt.Errorf("%w %q: scheme must be http, https or h2c", ErrInvalidBackend, shown)
 	}
 	if u.Hostname() == "" {
-		return nil, fmt.Errorf("%w %q: no host", ErrInvalidBackend, shown)
+		return nil, nil, fmt.Errorf("%w %q: no host", ErrInvalidBackend, shown)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return nil, fmt.Errorf("%w %q: bad port", ErrInvalidBackend, shown)
+		return nil, nil, fmt.Errorf("%w %q: bad port", ErrInvalidBackend, shown)
 	}
 	out := &url.URL{Scheme: u.Scheme, Host: net.JoinHostPort(u.Hostname(), port)}
 	var ignored []string
@@ -304,9 +336,5 @@ func backendURL(routeID, addr string, log logrus.FieldLogger) (*url.URL, error) 
 	if u.User != nil {
 		ignored = append(ignored, "user info")
 	}
-	if len(ignored) > 0 {
-		log.WithFields(logrus.Fields{fieldRoute: RouteName(routeID), fieldBackend: out.String()}).
-			Warnf("backend URL %s ignored: requests keep their own path", strings.Join(ignored, " and "))
-	}
-	return out, nil
+	return out, ignored, nil
 }

@@ -416,3 +416,53 @@ func TestCompileEmptyBackend(t *testing.T) {
 		t.Errorf("got log entry %v, want a warning about the empty backend", e)
 	}
 }
+
+// TestCompileForwardBackend checks that a <forward> route goes to CompileOptions.ForwardBackend
+// without its filters, which are not even built (Skipper drops them), and that without it the
+// route loads with a warning and no URL, so that its requests fail as those of `-> ""`.
+func TestCompileForwardBackend(t *testing.T) {
+	defs, err := Parse("f.eskip", `fwd: Path("/a") -> setPath("/b") -> noSuchFilter() -> <forward>; net: * -> setPath("/b") -> "http://n"`)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	to := mustURL("http://forward.test:8080")
+	log, hook := logtest.NewNullLogger()
+	tbl, errs := Compile(defs, CompileOptions{Filters: testRegistry(t), Log: log, ForwardBackend: to})
+	if len(errs) > 0 || tbl.Len() != 2 {
+		t.Fatalf("got %d routes and errors %v, want both routes", tbl.Len(), errs)
+	}
+	fwd := tbl.Routes()[0]
+	if b := fwd.Backend; fwd.ID != "fwd" || b.Type != BackendNetwork || b.URL.String() != "http://forward.test:8080" || b.URL == to {
+		t.Errorf("got route %s with backend %+v, want a network backend with a copy of %s", fwd.ID, b, to)
+	}
+	if fwd.Filters != nil || fwd.Def.Backend.Type != BackendForward || len(fwd.Def.Filters) != 2 {
+		t.Errorf("got filters %v, definition %s; want no filters, the definition unchanged", fwd.Filters, fwd.Def)
+	}
+	if len(tbl.Routes()[1].Filters) != 1 {
+		t.Errorf("the network route lost its filter")
+	}
+	if len(hook.AllEntries()) != 0 {
+		t.Errorf("got log entries %v, want none", hook.AllEntries())
+	}
+
+	tbl, errs = Compile(defs, CompileOptions{Filters: testRegistry(t), Log: log})
+	if len(errs) > 0 || tbl.Len() != 2 {
+		t.Fatalf("without ForwardBackend: got %d routes and errors %v, want both routes", tbl.Len(), errs)
+	}
+	if b := tbl.Routes()[0].Backend; b.Type != BackendNetwork || b.URL != nil {
+		t.Errorf("without ForwardBackend: got backend %+v, want a network backend without URL", b)
+	}
+	if e := hook.LastEntry(); e == nil || e.Level != logrus.WarnLevel || !strings.Contains(e.Message, "-forward-backend-url is not set") {
+		t.Errorf("got log entry %v, want a warning about the missing -forward-backend-url", e)
+	}
+}
+
+func TestParseBackendURL(t *testing.T) {
+	u, ignored, err := ParseBackendURL("https://u:secret@a.test/p?q=1")
+	if err != nil || u.String() != "https://a.test:443" || strings.Join(ignored, ",") != `path "/p",query,user info` {
+		t.Errorf("got %v %q %v, want https://a.test:443 and the path, query and user info ignored", u, ignored, err)
+	}
+	if _, _, err := ParseBackendURL("a.test:80"); !errors.Is(err, ErrInvalidBackend) {
+		t.Errorf("got %v, want ErrInvalidBackend", err)
+	}
+}

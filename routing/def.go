@@ -23,9 +23,13 @@ const (
 	BackendDynamic
 	// BackendLB balances over several network endpoints (<"http://a", "http://b">).
 	BackendLB
+	// BackendForward sends the requests, without the route's filters, to the address the
+	// operator chose with -forward-backend-url (<forward>), as Skipper does. It appears only
+	// in a RouteDef: Compile makes it a BackendNetwork backend (see CompileOptions).
+	BackendForward
 )
 
-// String returns the backend type's name: network, shunt, loopback, dynamic or lb.
+// String returns the backend type's name: network, shunt, loopback, dynamic, lb or forward.
 func (t BackendType) String() string {
 	switch t {
 	case BackendNetwork:
@@ -38,6 +42,8 @@ func (t BackendType) String() string {
 		return "dynamic"
 	case BackendLB:
 		return "lb"
+	case BackendForward:
+		return "forward"
 	}
 	return "BackendType(" + strconv.Itoa(int(t)) + ")"
 }

@@ -18,7 +18,7 @@
 //	filter     = name "(" [ args ] ")" .
 //	args       = arg { "," arg } .
 //	arg        = number | string | regexp .
-//	backend    = string | "<shunt>" | "<loopback>" | "<dynamic>"
+//	backend    = string | "<shunt>" | "<loopback>" | "<dynamic>" | "<forward>"
 //	           | "<" [ name "," ] string { "," string } ">" .
 //	id, name   = letter_or_underscore { letter_or_underscore | digit } .   (ASCII only)
 //	number     = [ "-" ] ( digits [ "." digits ] | "." digits ) .           (a float64)

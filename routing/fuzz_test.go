@@ -22,6 +22,7 @@ func FuzzParse(f *testing.F) {
 		"r: PathRegexp(/[/]\\/\\\\/) -> <shunt>", "r: * -> f(-.5, 007, 1.25) -> <dynamic>",
 		"r: * -> f(`a\\`b`) -> <loopback>", "my-route: * -> <shunt>", "r: * -> f(3.) -> <shunt>",
 		`r: TrafficSegment(0, .5) && Traffic(.1, "c", "g") && Shutdown() && HeaderSHA256("X", "00") -> <shunt>`,
+		"r: * -> <forward>", "r: * -> <forward", "r: * -> <forwardx>",
 	} {
 		f.Add(s)
 	}

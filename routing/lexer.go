@@ -32,6 +32,7 @@ const (
 	tokShunt
 	tokLoopback
 	tokDynamic
+	tokForward
 )
 
 // token is one lexical element. off is the byte offset of its first character in the source.
@@ -55,6 +56,7 @@ const (
 	textShunt    = "<shunt>"
 	textLoopback = "<loopback>"
 	textDynamic  = "<dynamic>"
+	textForward  = "<forward>"
 )
 
 // singleToken returns the kind of a one-character token.
@@ -117,6 +119,8 @@ func (l *lexer) next() token {
 			return l.fixed(tokLoopback, len(textLoopback))
 		case strings.HasPrefix(rest, textDynamic):
 			return l.fixed(tokDynamic, len(textDynamic))
+		case strings.HasPrefix(rest, textForward):
+			return l.fixed(tokForward, len(textForward))
 		}
 		return l.fixed(tokOpenAngle, 1)
 	case '"', '`':

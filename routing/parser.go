@@ -254,6 +254,8 @@ func (p *parser) backend(b *BackendDef) ([]int, error) {
 		b.Type = BackendLoopback
 	case tokDynamic:
 		b.Type = BackendDynamic
+	case tokForward:
+		b.Type = BackendForward
 	case tokOpenAngle:
 		return p.lbBackend(b)
 	default:
@@ -266,10 +268,14 @@ func (p *parser) backend(b *BackendDef) ([]int, error) {
 // lbBackend parses <"url", ...> or <algorithm, "url", ...>.
 func (p *parser) lbBackend(b *BackendDef) ([]int, error) {
 	b.Type = BackendLB
+	open := p.tok.off
 	p.advance()
 	if p.tok.kind == tokSymbol {
 		b.Algorithm = p.tok.text
 		p.advance()
+		if p.tok.kind == tokCloseAngle {
+			return nil, p.unknownAngleBackend(open, b.Algorithm)
+		}
 		if p.tok.kind != tokComma {
 			return nil, p.unexpected(`"," after load balancer algorithm`)
 		}
@@ -293,6 +299,18 @@ func (p *parser) lbBackend(b *BackendDef) ([]int, error) {
 			return nil, p.unexpected(`"," or ">"`)
 		}
 	}
+}
+
+// unknownAngleBackend reports <name> at off, which is no backend: a misspelt keyword, a
+// keyword written with blanks, or a load balancer without endpoints.
+func (p *parser) unknownAngleBackend(off int, name string) *SyntaxError {
+	for _, kw := range []string{textShunt, textLoopback, textDynamic, textForward} {
+		if kw == "<"+name+">" {
+			return p.errAt(off, "write %s without blanks", kw)
+		}
+	}
+	return p.errAt(off, "unknown backend <%s>: the backends in angle brackets are %s, %s, %s, %s and <algorithm, \"url\", ...>",
+		name, textShunt, textLoopback, textDynamic, textForward)
 }
 
 // rule records a document-rule violation at off unless an earlier one is recorded.

@@ -94,6 +94,8 @@ func (bd BackendDef) write(b *strings.Builder) {
 		b.WriteString(textLoopback)
 	case BackendDynamic:
 		b.WriteString(textDynamic)
+	case BackendForward:
+		b.WriteString(textForward)
 	case BackendLB:
 		b.WriteByte('<')
 		if bd.Algorithm != "" {

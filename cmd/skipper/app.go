@@ -6,8 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -83,18 +85,23 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 		return nil, err
 	}
 	router := routing.NewRouter()
+	forward, err := forwardBackend(cfg.ForwardBackendURL, log)
+	if err != nil {
+		return nil, err
+	}
 	changes, _ := cfg.routeChanges() // Validate has checked them
 	a.routes, err = routesrc.New(routesrc.Options{
-		Inline:       cfg.InlineRoutes,
-		File:         cfg.RoutesFile,
-		URLs:         cfg.RoutesURLs,
-		PollInterval: cfg.SourcePollTimeout,
-		Filters:      registry,
-		Changes:      changes,
-		Router:       router,
-		Log:          log,
-		Report:       func(r routesrc.Result) { routesLoaded(r, m, &a.state, a.store, log) },
-		ShuttingDown: a.state.Draining,
+		Inline:         cfg.InlineRoutes,
+		File:           cfg.RoutesFile,
+		URLs:           cfg.RoutesURLs,
+		PollInterval:   cfg.SourcePollTimeout,
+		Filters:        registry,
+		Changes:        changes,
+		Router:         router,
+		Log:            log,
+		Report:         func(r routesrc.Result) { routesLoaded(r, m, &a.state, a.store, log) },
+		ShuttingDown:   a.state.Draining,
+		ForwardBackend: forward,
 	})
 	if err != nil {
 		return nil, err
@@ -226,4 +233,19 @@ func (a *app) reload() {
 func (a *app) drain() {
 	a.state.SetDraining()
 	notify(a.log, sdnotify.Stopping)
+}
+
+// forwardBackend parses -forward-backend-url, warning about what it ignores; "" is nil.
+func forwardBackend(addr string, log logrus.FieldLogger) (*url.URL, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	u, ignored, err := routing.ParseBackendURL(addr)
+	if err != nil {
+		return nil, fmt.Errorf("-forward-backend-url: %w", err)
+	}
+	if len(ignored) > 0 {
+		log.Warnf("-forward-backend-url: %s ignored: requests keep their own path", strings.Join(ignored, " and "))
+	}
+	return u, nil
 }

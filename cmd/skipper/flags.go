@@ -16,6 +16,7 @@ import (
 	"github.com/skipper-egress/skipper/internal/logging"
 	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/routesrc"
+	"github.com/skipper-egress/skipper/routing"
 )
 
 // Config is everything the command line says, parsed and validated, and nothing else.
@@ -25,6 +26,7 @@ type Config struct {
 	InlineRoutes              string
 	RoutesFile                string
 	RoutesURLs                []string
+	ForwardBackendURL         string
 	SourcePollTimeout         time.Duration
 	DefaultFiltersPrepend     []string
 	DefaultFiltersAppend      []string
@@ -118,6 +120,8 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs.StringVar(&cfg.RoutesFile, "routes-file", "", "file with routes in eskip format")
 	fs.StringSliceVar(&cfg.RoutesURLs, "routes-urls", nil,
 		"comma-separated http(s) URLs of routes in eskip format, fetched at start, every -source-poll-timeout and on SIGHUP")
+	fs.StringVar(&cfg.ForwardBackendURL, "forward-backend-url", "",
+		"where the routes with the <forward> backend send their requests, without their filters")
 	fs.Var(newMillis(&cfg.SourcePollTimeout, routesrc.DefaultPollInterval), "source-poll-timeout",
 		"milliseconds between re-reads of -routes-file when no file change was seen, and between fetches of -routes-urls")
 	fs.StringSliceVar(&cfg.CredentialsPaths, "credentials-paths", nil,
@@ -233,6 +237,11 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Address == "" {
 		errs = append(errs, errors.New("-address must not be empty"))
+	}
+	if c.ForwardBackendURL != "" {
+		if _, _, err := routing.ParseBackendURL(c.ForwardBackendURL); err != nil {
+			errs = append(errs, fmt.Errorf("-forward-backend-url: %w", err))
+		}
 	}
 	if c.SourcePollTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("-source-poll-timeout must be positive, got %d", c.SourcePollTimeout.Milliseconds()))

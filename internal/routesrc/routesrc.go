@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -76,6 +77,9 @@ type Options struct {
 	// ShuttingDown, if set, tells the routes' Shutdown() predicates that the process is
 	// shutting down (see routing.CompileOptions).
 	ShuttingDown func() bool
+	// ForwardBackend is where routes with the <forward> backend send their requests
+	// (-forward-backend-url); see routing.CompileOptions.
+	ForwardBackend *url.URL
 }
 
 // Result describes one attempt to load routes.
@@ -270,6 +274,7 @@ func (l *Loader) apply(defs []*routing.RouteDef, fallback bool) bool {
 	all = l.opts.Changes.apply(all, l.log)
 	opts := l.opts.Changes.compileOptions(l.opts.Filters, l.log)
 	opts.ShuttingDown = l.opts.ShuttingDown
+	opts.ForwardBackend = l.opts.ForwardBackend
 	table, errs := routing.Compile(all, opts)
 	for _, err := range splitProblems(errs) {
 		l.log.Errorf("Route left out: %v", err)
