@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -62,6 +63,8 @@ type CompileOptions struct {
 	// a request passing through two proxies with the same routes is not changed twice. If nil,
 	// the <forward> routes load with a warning and their requests fail, as those of `-> ""`.
 	ForwardBackend *url.URL
+	// Now is the clock of the Between, Before and After predicates. If nil, time.Now.
+	Now func() time.Time
 }
 
 // RouteError is the reason one route was left out of a Table. File, Line and Col are the
@@ -175,7 +178,7 @@ func position(d *RouteDef) string {
 func compileRoute(d *RouteDef, opts CompileOptions, log logrus.FieldLogger) (*Route, error) {
 	reg := opts.Filters
 	var errs []error
-	m, err := compilePredicates(d.Predicates, opts.ShuttingDown)
+	m, err := compilePredicates(d.Predicates, predicateEnv{opts.ShuttingDown, opts.Now})
 	if err != nil {
 		errs = append(errs, err)
 	}

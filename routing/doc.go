@@ -64,6 +64,14 @@
 //     the match tries, is in [min, max); a split over [0, .5) and [.5, 1) takes every request.
 //     It does not count toward the route's predicates.
 //   - Shutdown(): CompileOptions.ShuttingDown reports true (skipper: after SIGTERM or SIGINT).
+//   - Between(from, till), Before(till), After(from): the time (CompileOptions.Now) is in
+//     [from, till), before till, or not before from; RFC 3339 strings or Unix seconds.
+//   - ContentLengthBetween(min, max): the declared Content-Length is in [min, max).
+//   - ForwardedHost(regexp), ForwardedProtocol("http"|"https"): the host or proto of the first
+//     Forwarded header line (the last given in it).
+//   - JWTPayloadAnyKV, JWTPayloadAllKV, JWTPayloadAnyKVRegexp, JWTPayloadAllKVRegexp(key,
+//     value, ...): string claims of the "Bearer " token in Authorization match any or all of
+//     the pairs, exactly or as regexps. The token is decoded, not verified.
 //
 // Routes with a Path or PathSubtree are tried first; among them the most specific path wins
 // (longer subtree before shorter, static segment before :param before *rest); then the route

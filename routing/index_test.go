@@ -40,7 +40,7 @@ func TestHostIndexKeys(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.expr, func(t *testing.T) {
-			m, err := compilePredicates([]Call{{Name: predHost, Args: []any{tc.expr}}}, nil)
+			m, err := compilePredicates([]Call{{Name: predHost, Args: []any{tc.expr}}}, predicateEnv{})
 			if err != nil {
 				t.Fatal(err)
 			}

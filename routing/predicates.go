@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Predicate names as written in route text.
@@ -80,6 +81,7 @@ type morePredicates struct {
 	segments     []segmentMatcher
 	headerHashes []headerHash
 	shutdown     func() bool // nil without Shutdown()
+	custom       []requestMatcher
 }
 
 // extra returns m.more, creating it.
@@ -107,18 +109,27 @@ type headerRegexp struct {
 	rx   textMatcher
 }
 
+// predicateEnv is what predicates ask of the process: see CompileOptions.
+type predicateEnv struct {
+	shuttingDown func() bool
+	now          func() time.Time
+}
+
 // compilePredicates checks the predicates of one route and builds its matcher. It checks them
-// all, and the error joins every problem found (errors.Join). shuttingDown is what Shutdown()
-// asks; nil means never.
-func compilePredicates(calls []Call, shuttingDown func() bool) (*matcher, error) {
+// all, and the error joins every problem found (errors.Join).
+func compilePredicates(calls []Call, env predicateEnv) (*matcher, error) {
 	m := &matcher{}
 	rxNames := map[string]bool{}
 	var errs []error
 	for _, c := range calls {
 		var err error
-		if c.Name == predShutdown {
-			err = m.addShutdown(c, shuttingDown)
-		} else {
+		switch c.Name {
+		case predShutdown:
+			err = m.addShutdown(c, env.shuttingDown)
+		case predBetween, predBefore, predAfter, predContentLengthBetween, predForwardedHost,
+			predForwardedProtocol, predJWTAnyKV, predJWTAllKV, predJWTAnyKVRegexp, predJWTAllKVRegexp:
+			err = m.addCustom(c, env.now)
+		default:
 			err = m.add(c, rxNames)
 		}
 		if err != nil {

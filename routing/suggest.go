@@ -13,7 +13,9 @@ var predicateNames = []string{
 	predAnyOld, predPath, predPathSubtree, predPathRegexp, predHost, predHostAny, predMethod,
 	predMethods, predHeader, predHeaderRegexp, predTrue, predFalse, predWeight, predCookie,
 	predQueryParam, predClientIP, predSource, predSourceLast, predTraffic, predTrafficSegment,
-	predShutdown, predHeaderSHA256,
+	predShutdown, predHeaderSHA256, predBetween, predBefore, predAfter, predContentLengthBetween,
+	predForwardedHost, predForwardedProtocol, predJWTAnyKV, predJWTAllKV, predJWTAnyKVRegexp,
+	predJWTAllKVRegexp,
 }
 
 // maxSuggestDistance is the largest edit distance at which a known name is suggested for an

@@ -107,7 +107,8 @@ func (m *matcher) addShutdown(c Call, shuttingDown func() bool) error {
 	return nil
 }
 
-// matchStatePredicates checks the predicates that depend on chance or on the process.
+// matchStatePredicates checks the predicates that depend on chance or on the process, and the
+// requestMatchers.
 func (m *morePredicates) matchStatePredicates(in *matchInput) bool {
 	if m.shutdown != nil && !m.shutdown() {
 		return false
@@ -124,6 +125,11 @@ func (m *morePredicates) matchStatePredicates(in *matchInput) bool {
 	}
 	for i := range m.traffic {
 		if !m.traffic[i].match(in.r) {
+			return false
+		}
+	}
+	for _, c := range m.custom {
+		if !c.match(in.r) {
 			return false
 		}
 	}

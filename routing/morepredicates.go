@@ -1,0 +1,187 @@
+package routing
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Predicate names of time intervals, the body's length and the Forwarded header.
+const (
+	predBetween              = "Between"
+	predBefore               = "Before"
+	predAfter                = "After"
+	predContentLengthBetween = "ContentLengthBetween"
+	predForwardedHost        = "ForwardedHost"
+	predForwardedProtocol    = "ForwardedProtocol"
+)
+
+// requestMatcher is a predicate that looks at the request alone.
+type requestMatcher interface {
+	match(r *http.Request) bool
+}
+
+// addCustom adds one of the predicates that are requestMatchers; each counts 1 toward the
+// route's weight, as Skipper's plain predicates do.
+func (m *matcher) addCustom(c Call, now func() time.Time) error {
+	var rm requestMatcher
+	var err error
+	switch c.Name {
+	case predBetween, predBefore, predAfter:
+		rm, err = newInterval(c, now)
+	case predContentLengthBetween:
+		rm, err = newContentLength(c)
+	case predForwardedHost, predForwardedProtocol:
+		rm, err = newForwarded(c)
+	default:
+		rm, err = newJWTPayload(c)
+	}
+	if err != nil {
+		return err
+	}
+	m.extra().custom = append(m.extra().custom, rm)
+	m.weight++
+	return nil
+}
+
+// interval is a Between(from, till), Before(till) or After(from) predicate: the time of the
+// match is in [from, till), before till, or not before from. Times are RFC 3339 strings or Unix
+// seconds (the fraction dropped), as in Skipper.
+type interval struct {
+	from, till time.Time // zero when open
+	now        func() time.Time
+}
+
+func newInterval(c Call, now func() time.Time) (*interval, error) {
+	n := 1
+	if c.Name == predBetween {
+		n = 2
+	}
+	bad := fmt.Errorf("%s predicate expects %d times, RFC 3339 strings or Unix seconds", c.Name, n)
+	if len(c.Args) != n {
+		return nil, bad
+	}
+	times := make([]time.Time, n)
+	for i, a := range c.Args {
+		switch v := a.(type) {
+		case string:
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return nil, fmt.Errorf("%s predicate: %q is not an RFC 3339 time such as 2016-01-01T12:00:00+02:00", c.Name, v)
+			}
+			times[i] = t
+		case float64:
+			times[i] = time.Unix(int64(v), 0)
+		default:
+			return nil, bad
+		}
+	}
+	if now == nil {
+		now = time.Now
+	}
+	iv := &interval{now: now}
+	switch c.Name {
+	case predBetween:
+		if !times[0].Before(times[1]) {
+			return nil, fmt.Errorf("%s predicate: the start must be before the end", c.Name)
+		}
+		iv.from, iv.till = times[0], times[1]
+	case predBefore:
+		iv.till = times[0]
+	default:
+		iv.from = times[0]
+	}
+	return iv, nil
+}
+
+func (iv *interval) match(*http.Request) bool {
+	t := iv.now()
+	return (iv.from.IsZero() || !t.Before(iv.from)) && (iv.till.IsZero() || t.Before(iv.till))
+}
+
+// contentLength is a ContentLengthBetween(min, max) predicate: the request's declared length
+// is in [min, max); a request of unknown length (chunked) never matches.
+type contentLength struct {
+	min, max int64
+}
+
+func newContentLength(c Call) (contentLength, error) {
+	bad := fmt.Errorf("%s predicate expects 2 numbers min and max, 0 <= min < max", c.Name)
+	if len(c.Args) != 2 {
+		return contentLength{}, bad
+	}
+	lo, ok1 := c.Args[0].(float64)
+	hi, ok2 := c.Args[1].(float64)
+	cl := contentLength{int64(lo), int64(hi)}
+	if !ok1 || !ok2 || cl.min < 0 || cl.min >= cl.max {
+		return contentLength{}, bad
+	}
+	return cl, nil
+}
+
+func (cl contentLength) match(r *http.Request) bool {
+	return r.ContentLength >= cl.min && r.ContentLength < cl.max
+}
+
+// forwarded is a ForwardedHost(regexp) or ForwardedProtocol("http"|"https") predicate on the
+// RFC 7239 Forwarded header, read as Skipper reads it: the first header line only, and of its
+// host and proto parameters the last ones given.
+type forwarded struct {
+	host  *textMatcher // ForwardedHost
+	proto string       // ForwardedProtocol
+}
+
+func newForwarded(c Call) (forwarded, error) {
+	args, err := stringArgs(c, 1)
+	if err != nil {
+		return forwarded{}, err
+	}
+	if c.Name == predForwardedProtocol {
+		if args[0] != "http" && args[0] != "https" {
+			return forwarded{}, fmt.Errorf(`%s predicate expects "http" or "https"`, c.Name)
+		}
+		return forwarded{proto: args[0]}, nil
+	}
+	if args[0] == "" {
+		return forwarded{}, fmt.Errorf("%s predicate expects a regexp that is not empty", c.Name)
+	}
+	rx, err := newTextMatcher(args[0])
+	if err != nil {
+		return forwarded{}, fmt.Errorf("%s predicate: %w", c.Name, err)
+	}
+	return forwarded{host: &rx}, nil
+}
+
+func (f forwarded) match(r *http.Request) bool {
+	vs := r.Header["Forwarded"]
+	if len(vs) == 0 || vs[0] == "" {
+		return false
+	}
+	host, proto := forwardedParams(vs[0])
+	if f.host != nil {
+		return f.host.match(host)
+	}
+	return proto == f.proto
+}
+
+// forwardedParams returns the last non-empty host and proto parameters of a Forwarded header
+// line, quotes trimmed; parameter names are case-sensitive, as in Skipper.
+func forwardedParams(line string) (host, proto string) {
+	for elem := range strings.SplitSeq(line, ",") {
+		for pair := range strings.SplitSeq(strings.TrimSpace(elem), ";") {
+			name, value, ok := strings.Cut(pair, "=")
+			value = strings.Trim(value, `"`)
+			if !ok || value == "" {
+				continue
+			}
+			switch name {
+			case "host":
+				host = value
+			case "proto":
+				proto = value
+			}
+		}
+	}
+	return host, proto
+}
