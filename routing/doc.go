@@ -66,6 +66,8 @@
 //   - Shutdown(): CompileOptions.ShuttingDown reports true (skipper: after SIGTERM or SIGINT).
 //   - Between(from, till), Before(till), After(from): the time (CompileOptions.Now) is in
 //     [from, till), before till, or not before from; RFC 3339 strings or Unix seconds.
+//   - Cron("min hour day month weekday"): the time fits every field, each "*" or a list of
+//     numbers and ranges ("5-7,12"), as Skipper's cronmask reads it.
 //   - ContentLengthBetween(min, max): the declared Content-Length is in [min, max).
 //   - ForwardedHost(regexp), ForwardedProtocol("http"|"https"): the host or proto of the first
 //     Forwarded header line (the last given in it).

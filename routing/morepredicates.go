@@ -3,6 +3,7 @@ package routing
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -12,6 +13,7 @@ const (
 	predBetween              = "Between"
 	predBefore               = "Before"
 	predAfter                = "After"
+	predCron                 = "Cron"
 	predContentLengthBetween = "ContentLengthBetween"
 	predForwardedHost        = "ForwardedHost"
 	predForwardedProtocol    = "ForwardedProtocol"
@@ -30,6 +32,8 @@ func (m *matcher) addCustom(c Call, now func() time.Time) error {
 	switch c.Name {
 	case predBetween, predBefore, predAfter:
 		rm, err = newInterval(c, now)
+	case predCron:
+		rm, err = newCron(c, now)
 	case predContentLengthBetween:
 		rm, err = newContentLength(c)
 	case predForwardedHost, predForwardedProtocol:
@@ -98,6 +102,78 @@ func newInterval(c Call, now func() time.Time) (*interval, error) {
 func (iv *interval) match(*http.Request) bool {
 	t := iv.now()
 	return (iv.from.IsZero() || !t.Before(iv.from)) && (iv.till.IsZero() || t.Before(iv.till))
+}
+
+// cronMask is a Cron("minute hour day-of-month month day-of-week") predicate: the time of the
+// match, in its own time zone, fits every field. As in Skipper (which uses the cronmask
+// package), a field is "*" or a comma-separated list of numbers and "from-to" ranges; there
+// are no steps, names or other special characters.
+type cronMask struct {
+	fields [5][][2]int // per field, its ranges; nil for "*"
+	now    func() time.Time
+}
+
+// cronLimits are the values each cron field allows.
+var cronLimits = [5][2]int{{0, 59}, {0, 23}, {1, 31}, {1, 12}, {0, 6}}
+
+func newCron(c Call, now func() time.Time) (*cronMask, error) {
+	args, err := stringArgs(c, 1)
+	if err != nil {
+		return nil, err
+	}
+	fields := strings.Fields(args[0])
+	if len(fields) != 5 {
+		return nil, fmt.Errorf("%s predicate expects 5 fields: minute hour day-of-month month day-of-week", c.Name)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	cm := &cronMask{now: now}
+	for i, f := range fields {
+		if f == "*" {
+			continue
+		}
+		for item := range strings.SplitSeq(f, ",") {
+			from, to, isRange := strings.Cut(item, "-")
+			if !isRange {
+				to = from
+			}
+			lo, err1 := cronValue(from, i)
+			hi, err2 := cronValue(to, i)
+			if item == "" || strings.Count(item, "-") > 1 || err1 != nil || err2 != nil {
+				return nil, fmt.Errorf("%s predicate: %q in field %d is not a number or range from %d to %d", c.Name, item, i+1, cronLimits[i][0], cronLimits[i][1])
+			}
+			cm.fields[i] = append(cm.fields[i], [2]int{lo, hi})
+		}
+	}
+	return cm, nil
+}
+
+func cronValue(s string, field int) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err == nil && (n < cronLimits[field][0] || n > cronLimits[field][1]) {
+		err = strconv.ErrRange
+	}
+	return n, err
+}
+
+func (cm *cronMask) match(*http.Request) bool {
+	t := cm.now()
+	for i, v := range [5]int{t.Minute(), t.Hour(), t.Day(), int(t.Month()), int(t.Weekday())} {
+		if cm.fields[i] != nil && !inRanges(cm.fields[i], v) {
+			return false
+		}
+	}
+	return true
+}
+
+func inRanges(rs [][2]int, v int) bool {
+	for _, r := range rs {
+		if r[0] <= v && v <= r[1] {
+			return true
+		}
+	}
+	return false
 }
 
 // contentLength is a ContentLengthBetween(min, max) predicate: the request's declared length

@@ -162,7 +162,7 @@ func TestJWTPayloadPredicates(t *testing.T) {
 func TestMorePredicateWeights(t *testing.T) {
 	auth := "Bearer " + jwt(`{}`, `{"k":"v"}`)
 	for _, pred := range []string{
-		`After(0)`, `Before("2999-01-01T00:00:00Z")`, `Between(0, "2999-01-01T00:00:00Z")`,
+		`After(0)`, `Cron("* * * * *")`, `Before("2999-01-01T00:00:00Z")`, `Between(0, "2999-01-01T00:00:00Z")`,
 		`ContentLengthBetween(0, 10)`, `ForwardedProtocol("http")`, `ForwardedHost("a")`,
 		`JWTPayloadAnyKV("k", "v")`, `JWTPayloadAllKV("k", "v")`, `JWTPayloadAnyKVRegexp("k", "v")`, `JWTPayloadAllKVRegexp("k", "v")`,
 	} {
@@ -203,6 +203,48 @@ func TestMorePredicateErrors(t *testing.T) {
 		_, errs := Compile(defs, CompileOptions{})
 		if len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.want) {
 			t.Errorf("%s: got %v, want an error with %q", tc.src, errs, tc.want)
+		}
+	}
+}
+
+func TestCronPredicate(t *testing.T) {
+	var now time.Time
+	opts := CompileOptions{Now: func() time.Time { return now }}
+	// Monday 2024-01-15 06:30 in a zone east of UTC: the mask reads the clock's own zone.
+	zone := time.FixedZone("X", 5*3600)
+	monday630 := time.Date(2024, 1, 15, 6, 30, 0, 0, zone)
+	for _, tc := range []struct {
+		expr string
+		at   time.Time
+		want string
+	}{
+		{"* * * * *", monday630, "a"},
+		{"* 5-7 * * *", monday630, "a"},
+		{"* 5-7 * * *", monday630.Add(2 * time.Hour), "b"},
+		{"* 5-6,8,12-15 * * *", monday630.Add(2 * time.Hour), "a"},
+		{"* 7-18 * * 1-5", monday630, "b"}, // 6 o'clock
+		{"* * * * 1-5", monday630, "a"},
+		{"* * * * 0,6", monday630, "b"},
+		{"30 6 15 1 1", monday630, "a"},
+		{"30 6 15 1 1", monday630.In(time.UTC), "b"}, // 01:30 UTC
+		{"0-29,31-59 * * * *", monday630, "b"},
+		{"  30   6 * *  * ", monday630, "a"}, // blanks between fields
+		{"* 7-5 * * *", monday630, "b"},      // a backwards range holds nothing
+	} {
+		tbl := compileWith(t, `a: Cron("`+tc.expr+`") -> <shunt>; b: * -> <shunt>`, opts)
+		now = tc.at
+		if got := matchID(tbl, request{target: "GET /"}); got != tc.want {
+			t.Errorf("Cron(%q) at %s: got %s, want %s", tc.expr, tc.at, got, tc.want)
+		}
+	}
+	for _, expr := range []string{"* 5-7, * * *", "* * * *", "* * * * * *", "*/5 * * * *", "60 * * * *", "* 24 * * *",
+		"* * 0 * *", "* * * 13 *", "* * * * 7", "* 1-2-3 * * *", "* -1 * * *", "* * * JAN *", "? * * * *", ""} {
+		defs, err := Parse("", `r: Cron("`+expr+`") -> <shunt>`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, errs := Compile(defs, CompileOptions{}); len(errs) != 1 || !strings.Contains(errs[0].Error(), "Cron predicate") {
+			t.Errorf("Cron(%q): got %v, want a Cron predicate error", expr, errs)
 		}
 	}
 }

@@ -126,7 +126,7 @@ func compilePredicates(calls []Call, env predicateEnv) (*matcher, error) {
 		switch c.Name {
 		case predShutdown:
 			err = m.addShutdown(c, env.shuttingDown)
-		case predBetween, predBefore, predAfter, predContentLengthBetween, predForwardedHost,
+		case predBetween, predBefore, predAfter, predCron, predContentLengthBetween, predForwardedHost,
 			predForwardedProtocol, predJWTAnyKV, predJWTAllKV, predJWTAnyKVRegexp, predJWTAllKVRegexp:
 			err = m.addCustom(c, env.now)
 		default:

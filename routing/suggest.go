@@ -13,7 +13,8 @@ var predicateNames = []string{
 	predAnyOld, predPath, predPathSubtree, predPathRegexp, predHost, predHostAny, predMethod,
 	predMethods, predHeader, predHeaderRegexp, predTrue, predFalse, predWeight, predCookie,
 	predQueryParam, predClientIP, predSource, predSourceLast, predTraffic, predTrafficSegment,
-	predShutdown, predHeaderSHA256, predBetween, predBefore, predAfter, predContentLengthBetween,
+	predShutdown, predHeaderSHA256, predBetween, predBefore, predAfter, predCron,
+	predContentLengthBetween,
 	predForwardedHost, predForwardedProtocol, predJWTAnyKV, predJWTAllKV, predJWTAnyKVRegexp,
 	predJWTAllKVRegexp,
 }
