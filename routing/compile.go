@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -63,8 +64,12 @@ type CompileOptions struct {
 	// a request passing through two proxies with the same routes is not changed twice. If nil,
 	// the <forward> routes load with a warning and their requests fail, as those of `-> ""`.
 	ForwardBackend *url.URL
-	// Now is the clock of the Between, Before and After predicates. If nil, time.Now.
+	// Now is the clock of the Between, Before, After and Cron predicates. If nil, time.Now.
 	Now func() time.Time
+	// Baggage reports whether r carries OpenTelemetry baggage with a member named key, for
+	// the OTelBaggage predicate. If nil, OTelBaggage never matches, as Skipper's does when no
+	// OpenTelemetry propagator extracts the baggage.
+	Baggage func(r *http.Request, key string) bool
 }
 
 // RouteError is the reason one route was left out of a Table. File, Line and Col are the
@@ -178,7 +183,7 @@ func position(d *RouteDef) string {
 func compileRoute(d *RouteDef, opts CompileOptions, log logrus.FieldLogger) (*Route, error) {
 	reg := opts.Filters
 	var errs []error
-	m, err := compilePredicates(d.Predicates, predicateEnv{opts.ShuttingDown, opts.Now})
+	m, err := compilePredicates(d.Predicates, predicateEnv{opts.ShuttingDown, opts.Now, opts.Baggage})
 	if err != nil {
 		errs = append(errs, err)
 	}

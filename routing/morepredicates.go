@@ -17,6 +17,7 @@ const (
 	predContentLengthBetween = "ContentLengthBetween"
 	predForwardedHost        = "ForwardedHost"
 	predForwardedProtocol    = "ForwardedProtocol"
+	predOTelBaggage          = "OTelBaggage"
 )
 
 // requestMatcher is a predicate that looks at the request alone.
@@ -26,14 +27,16 @@ type requestMatcher interface {
 
 // addCustom adds one of the predicates that are requestMatchers; each counts 1 toward the
 // route's weight, as Skipper's plain predicates do.
-func (m *matcher) addCustom(c Call, now func() time.Time) error {
+func (m *matcher) addCustom(c Call, env predicateEnv) error {
 	var rm requestMatcher
 	var err error
 	switch c.Name {
 	case predBetween, predBefore, predAfter:
-		rm, err = newInterval(c, now)
+		rm, err = newInterval(c, env.now)
 	case predCron:
-		rm, err = newCron(c, now)
+		rm, err = newCron(c, env.now)
+	case predOTelBaggage:
+		rm, err = newBaggage(c, env.baggage)
 	case predContentLengthBetween:
 		rm, err = newContentLength(c)
 	case predForwardedHost, predForwardedProtocol:
@@ -174,6 +177,25 @@ func inRanges(rs [][2]int, v int) bool {
 		}
 	}
 	return false
+}
+
+// baggageMember is an OTelBaggage(key) predicate: the request's OpenTelemetry baggage has a
+// member named key (see CompileOptions.Baggage).
+type baggageMember struct {
+	key string
+	has func(r *http.Request, key string) bool // nil: never
+}
+
+func newBaggage(c Call, has func(*http.Request, string) bool) (baggageMember, error) {
+	args, err := stringArgs(c, 1)
+	if err != nil {
+		return baggageMember{}, err
+	}
+	return baggageMember{key: args[0], has: has}, nil
+}
+
+func (b baggageMember) match(r *http.Request) bool {
+	return b.has != nil && b.has(r, b.key)
 }
 
 // contentLength is a ContentLengthBetween(min, max) predicate: the request's declared length

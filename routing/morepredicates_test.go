@@ -2,6 +2,7 @@ package routing
 
 import (
 	"encoding/base64"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -245,6 +246,37 @@ func TestCronPredicate(t *testing.T) {
 		}
 		if _, errs := Compile(defs, CompileOptions{}); len(errs) != 1 || !strings.Contains(errs[0].Error(), "Cron predicate") {
 			t.Errorf("Cron(%q): got %v, want a Cron predicate error", expr, errs)
+		}
+	}
+}
+
+// TestOTelBaggagePredicate checks OTelBaggage through its hook, CompileOptions.Baggage, which
+// the hook here answers from a test header; without the hook it never matches.
+func TestOTelBaggagePredicate(t *testing.T) {
+	has := func(r *http.Request, key string) bool { return r.Header.Get("X-Test-Baggage") == key }
+	src := `a: OTelBaggage("tenant") -> <shunt>; b: * -> <shunt>`
+	with := compileWith(t, src, CompileOptions{Baggage: has})
+	without := compileWith(t, src, CompileOptions{})
+	for _, tc := range []struct {
+		member, want, wantWithout string
+	}{{"tenant", "a", "b"}, {"other", "b", "b"}, {"", "b", "b"}} {
+		rq := request{target: "GET /", headers: map[string]string{"X-Test-Baggage": tc.member}}
+		if got := matchID(with, rq); got != tc.want {
+			t.Errorf("member %q: got %s, want %s", tc.member, got, tc.want)
+		}
+		if got := matchID(without, rq); got != tc.wantWithout {
+			t.Errorf("member %q without the hook: got %s, want %s", tc.member, got, tc.wantWithout)
+		}
+	}
+	weighted := compileWith(t, `a: True() && True() -> <shunt>; b: True() && True() && OTelBaggage("k") -> <shunt>`,
+		CompileOptions{Baggage: func(*http.Request, string) bool { return true }})
+	if got := matchID(weighted, request{target: "GET /"}); got != "b" {
+		t.Errorf("weight: got %s, want b", got)
+	}
+	for _, src := range []string{`OTelBaggage()`, `OTelBaggage(1)`, `OTelBaggage("a", "b")`} {
+		defs, _ := Parse("", "r: "+src+" -> <shunt>")
+		if _, errs := Compile(defs, CompileOptions{}); len(errs) != 1 || !strings.Contains(errs[0].Error(), "OTelBaggage predicate expects 1 string argument") {
+			t.Errorf("%s: got %v", src, errs)
 		}
 	}
 }

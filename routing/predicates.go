@@ -113,6 +113,7 @@ type headerRegexp struct {
 type predicateEnv struct {
 	shuttingDown func() bool
 	now          func() time.Time
+	baggage      func(r *http.Request, key string) bool
 }
 
 // compilePredicates checks the predicates of one route and builds its matcher. It checks them
@@ -127,8 +128,9 @@ func compilePredicates(calls []Call, env predicateEnv) (*matcher, error) {
 		case predShutdown:
 			err = m.addShutdown(c, env.shuttingDown)
 		case predBetween, predBefore, predAfter, predCron, predContentLengthBetween, predForwardedHost,
-			predForwardedProtocol, predJWTAnyKV, predJWTAllKV, predJWTAnyKVRegexp, predJWTAllKVRegexp:
-			err = m.addCustom(c, env.now)
+			predForwardedProtocol, predJWTAnyKV, predJWTAllKV, predJWTAnyKVRegexp, predJWTAllKVRegexp,
+			predOTelBaggage:
+			err = m.addCustom(c, env)
 		default:
 			err = m.add(c, rxNames)
 		}
