@@ -70,6 +70,9 @@ type CompileOptions struct {
 	// the OTelBaggage predicate. If nil, OTelBaggage never matches, as Skipper's does when no
 	// OpenTelemetry propagator extracts the baggage.
 	Baggage func(r *http.Request, key string) bool
+	// TeeKey returns the key of the teeLoopback filter that made r, a shadow copy of a
+	// request, or "" for any other request, for the Tee predicate. If nil, Tee never matches.
+	TeeKey func(r *http.Request) string
 }
 
 // RouteError is the reason one route was left out of a Table. File, Line and Col are the
@@ -183,7 +186,7 @@ func position(d *RouteDef) string {
 func compileRoute(d *RouteDef, opts CompileOptions, log logrus.FieldLogger) (*Route, error) {
 	reg := opts.Filters
 	var errs []error
-	m, err := compilePredicates(d.Predicates, predicateEnv{opts.ShuttingDown, opts.Now, opts.Baggage})
+	m, err := compilePredicates(d.Predicates, predicateEnv{opts.ShuttingDown, opts.Now, opts.Baggage, opts.TeeKey})
 	if err != nil {
 		errs = append(errs, err)
 	}

@@ -75,6 +75,8 @@
 //     value, ...): string claims of the "Bearer " token in Authorization match any or all of
 //     the pairs, exactly or as regexps. The token is decoded, not verified.
 //   - OTelBaggage(key): CompileOptions.Baggage reports a baggage member key; without it, never.
+//   - Tee(key): CompileOptions.TeeKey says a teeLoopback(key) filter made the request; without
+//     it, never.
 //
 // Routes with a Path or PathSubtree are tried first; among them the most specific path wins
 // (longer subtree before shorter, static segment before :param before *rest); then the route

@@ -18,6 +18,7 @@ const (
 	predForwardedHost        = "ForwardedHost"
 	predForwardedProtocol    = "ForwardedProtocol"
 	predOTelBaggage          = "OTelBaggage"
+	predTee                  = "Tee"
 )
 
 // requestMatcher is a predicate that looks at the request alone.
@@ -37,6 +38,8 @@ func (m *matcher) addCustom(c Call, env predicateEnv) error {
 		rm, err = newCron(c, env.now)
 	case predOTelBaggage:
 		rm, err = newBaggage(c, env.baggage)
+	case predTee:
+		rm, err = newTee(c, env.teeKey)
 	case predContentLengthBetween:
 		rm, err = newContentLength(c)
 	case predForwardedHost, predForwardedProtocol:
@@ -196,6 +199,29 @@ func newBaggage(c Call, has func(*http.Request, string) bool) (baggageMember, er
 
 func (b baggageMember) match(r *http.Request) bool {
 	return b.has != nil && b.has(r, b.key)
+}
+
+// teeMatcher is a Tee(key) predicate: the request is the shadow copy that a teeLoopback(key)
+// filter made (see CompileOptions.TeeKey).
+type teeMatcher struct {
+	key    string
+	teeKey func(r *http.Request) string // nil: never
+}
+
+func newTee(c Call, teeKey func(*http.Request) string) (teeMatcher, error) {
+	args, err := stringArgs(c, 1)
+	if err != nil {
+		return teeMatcher{}, err
+	}
+	return teeMatcher{key: args[0], teeKey: teeKey}, nil
+}
+
+func (t teeMatcher) match(r *http.Request) bool {
+	if t.teeKey == nil {
+		return false
+	}
+	k := t.teeKey(r)
+	return k != "" && k == t.key
 }
 
 // contentLength is a ContentLengthBetween(min, max) predicate: the request's declared length

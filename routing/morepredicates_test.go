@@ -280,3 +280,26 @@ func TestOTelBaggagePredicate(t *testing.T) {
 		}
 	}
 }
+
+// TestTeePredicate checks Tee through its hook, CompileOptions.TeeKey, which the hook here
+// answers from a test header; without the hook, or for a request no teeLoopback made, it
+// never matches.
+func TestTeePredicate(t *testing.T) {
+	key := func(r *http.Request) string { return r.Header.Get("X-Test-Tee") }
+	src := `a: Tee("shadow") && True() -> <shunt>; b: * -> <shunt>`
+	with := compileWith(t, src, CompileOptions{TeeKey: key})
+	without := compileWith(t, src, CompileOptions{})
+	for _, tc := range []struct{ tee, want string }{{"shadow", "a"}, {"other", "b"}, {"", "b"}} {
+		rq := request{target: "GET /", headers: map[string]string{"X-Test-Tee": tc.tee}}
+		if got := matchID(with, rq); got != tc.want {
+			t.Errorf("tee %q: got %s, want %s", tc.tee, got, tc.want)
+		}
+		if got := matchID(without, rq); got != "b" {
+			t.Errorf("tee %q without the hook: got %s, want b", tc.tee, got)
+		}
+	}
+	defs, _ := Parse("", `r: Tee(1) -> <shunt>`)
+	if _, errs := Compile(defs, CompileOptions{}); len(errs) != 1 || !strings.Contains(errs[0].Error(), "Tee predicate expects 1 string argument") {
+		t.Errorf("Tee(1): got %v", errs)
+	}
+}

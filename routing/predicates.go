@@ -114,6 +114,7 @@ type predicateEnv struct {
 	shuttingDown func() bool
 	now          func() time.Time
 	baggage      func(r *http.Request, key string) bool
+	teeKey       func(r *http.Request) string
 }
 
 // compilePredicates checks the predicates of one route and builds its matcher. It checks them
@@ -129,7 +130,7 @@ func compilePredicates(calls []Call, env predicateEnv) (*matcher, error) {
 			err = m.addShutdown(c, env.shuttingDown)
 		case predBetween, predBefore, predAfter, predCron, predContentLengthBetween, predForwardedHost,
 			predForwardedProtocol, predJWTAnyKV, predJWTAllKV, predJWTAnyKVRegexp, predJWTAllKVRegexp,
-			predOTelBaggage:
+			predOTelBaggage, predTee:
 			err = m.addCustom(c, env)
 		default:
 			err = m.add(c, rxNames)
