@@ -260,7 +260,13 @@ func compileLB(d *RouteDef, log logrus.FieldLogger) (Backend, error) {
 		b.Algorithm = AlgorithmRoundRobin
 	case AlgorithmRoundRobin, AlgorithmRandom, AlgorithmConsistentHash, AlgorithmPowerOfRandomNChoices:
 	default:
-		return b, fmt.Errorf("%w: unknown load balancer algorithm %q", ErrInvalidBackend, b.Algorithm)
+		// Skipper has these four only; it leaves out a route with any other, such as
+		// weightedRoundRobin or leastRequests.
+		known := []string{AlgorithmRoundRobin, AlgorithmRandom, AlgorithmConsistentHash, AlgorithmPowerOfRandomNChoices}
+		if s := didYouMean(b.Algorithm, known); s != "" {
+			return b, fmt.Errorf("%w: unknown load balancer algorithm %q%s", ErrInvalidBackend, b.Algorithm, s)
+		}
+		return b, fmt.Errorf("%w: unknown load balancer algorithm %q; the algorithms are %s", ErrInvalidBackend, b.Algorithm, strings.Join(known, ", "))
 	}
 	if len(d.Backend.Endpoints) == 0 {
 		return b, fmt.Errorf("%w: load balancer without endpoints", ErrInvalidBackend)

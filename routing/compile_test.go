@@ -167,7 +167,9 @@ func TestCompileRouteErrors(t *testing.T) {
 		{"PathSubtree number", `r: PathSubtree(1) -> <shunt>`, `f.eskip:1:1: route "r": PathSubtree predicate expects 1 string argument`, nil},
 		{"wildcard inside segment", `r: Path("/a:b") -> <shunt>`, `f.eskip:1:1: route "r": Path predicate: ":" or "*" inside a path segment`, nil},
 		{"subtree wildcard not last", `r: PathSubtree("/*a/b") -> <shunt>`, `f.eskip:1:1: route "r": PathSubtree predicate: a "*" wildcard must be the last path segment`, nil},
-		{"lb algorithm", `r: * -> <fastest, "http://a">`, `f.eskip:1:1: route "r": invalid backend: unknown load balancer algorithm "fastest"`, ErrInvalidBackend},
+		{"lb algorithm", `r: * -> <fastest, "http://a">`, `f.eskip:1:1: route "r": invalid backend: unknown load balancer algorithm "fastest"; the algorithms are roundRobin, random, consistentHash, powerOfRandomNChoices`, ErrInvalidBackend},
+		{"lb algorithm not Skipper's", `r: * -> <leastRequests, "http://a">`, `f.eskip:1:1: route "r": invalid backend: unknown load balancer algorithm "leastRequests"; the algorithms are roundRobin, random, consistentHash, powerOfRandomNChoices`, ErrInvalidBackend},
+		{"lb algorithm misspelt", `r: * -> <roundrobin, "http://a">`, `f.eskip:1:1: route "r": invalid backend: unknown load balancer algorithm "roundrobin"; did you mean "roundRobin"?`, ErrInvalidBackend},
 		{"lb endpoint", `r: * -> <"http://a", "http://">`, `f.eskip:1:1: route "r": invalid backend "http://": no host`, ErrInvalidBackend},
 	}
 	for _, tc := range tests {
@@ -216,7 +218,7 @@ func TestCompileRouteEveryProblem(t *testing.T) {
 		"f.eskip:2:3: route \"r\": Host predicate: error parsing regexp: missing closing ]: `[`",
 		`f.eskip:2:3: route "r": unknown filter "frobnicate"`,
 		`f.eskip:2:3: route "r": filter "status": invalid filter arguments: status argument 1 has the wrong type`,
-		`f.eskip:2:3: route "r": invalid backend: unknown load balancer algorithm "fastest"`,
+		`f.eskip:2:3: route "r": invalid backend: unknown load balancer algorithm "fastest"; the algorithms are roundRobin, random, consistentHash, powerOfRandomNChoices`,
 	}
 	if got := errs[0].Error(); got != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
