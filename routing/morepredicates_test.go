@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -301,5 +302,19 @@ func TestTeePredicate(t *testing.T) {
 	defs, _ := Parse("", `r: Tee(1) -> <shunt>`)
 	if _, errs := Compile(defs, CompileOptions{}); len(errs) != 1 || !strings.Contains(errs[0].Error(), "Tee predicate expects 1 string argument") {
 		t.Errorf("Tee(1): got %v", errs)
+	}
+}
+
+// TestREADMEListsPredicates checks that the README's predicate table names every predicate
+// Compile knows.
+func TestREADMEListsPredicates(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range predicateNames {
+		if !strings.Contains(string(readme), "| `"+name+"(") && !strings.Contains(string(readme), ", `"+name+"(") && !strings.Contains(string(readme), "(`"+name+"(") {
+			t.Errorf("README.md's predicate table does not list %s", name)
+		}
 	}
 }
