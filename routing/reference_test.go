@@ -106,7 +106,7 @@ func genPaths() []string {
 
 // genPredicate returns one random predicate in eskip syntax.
 func genPredicate(c *choices) string {
-	switch c.intn(14) {
+	switch c.intn(16) {
 	case 0, 1, 2:
 		return fmt.Sprintf("Host(%q)", c.pick(genHostRxs()))
 	case 3:
@@ -125,6 +125,11 @@ func genPredicate(c *choices) string {
 		return fmt.Sprintf("QueryParam(\"q\"%s)", c.pick([]string{"", `, "^1$"`}))
 	case 10:
 		return fmt.Sprintf("Source(%q)", c.pick([]string{"10.0.0.0/8", "192.0.2.1"}))
+	case 11:
+		// Always or never, so that the result stays deterministic; neither adds to the weight.
+		return c.pick([]string{"TrafficSegment(0, 1)", "TrafficSegment(0, 0)"})
+	case 12:
+		return c.pick([]string{"ContentLengthBetween(0, 1)", `ForwardedProtocol("http")`})
 	}
 	seg := make([]string, 1+c.intn(3))
 	for i := range seg {
@@ -154,6 +159,9 @@ func genRequest(c *choices) *http.Request {
 	r.Host = c.pick(genHosts())
 	if c.intn(2) == 1 {
 		r.Header.Set("X-A", c.pick([]string{"1", "2"}))
+	}
+	if c.intn(2) == 1 {
+		r.Header.Set("Forwarded", "proto=http")
 	}
 	if c.intn(2) == 1 {
 		r.Header.Set(headerXForwardedFor, c.pick([]string{"10.1.2.3", "192.0.2.1, 10.0.0.1"}))
