@@ -51,6 +51,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewCorsOrigin(),
 		NewStatus(),
 		NewInlineContent(),
+		NewInlineContentIfStatus(),
 		NewRedirectTo(),
 		NewBackendTimeout(),
 		NewReadTimeout(),

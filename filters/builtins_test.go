@@ -31,7 +31,7 @@ func TestBuiltins(t *testing.T) {
 		filters.SetDynamicBackendHostFromHeaderName, filters.SetDynamicBackendSchemeFromHeaderName,
 		filters.StripQueryName, filters.ModRequestHeaderName, filters.ModResponseHeaderName,
 		filters.AnnotateName, filters.DisableAccessLogName, filters.EnableAccessLogName, filters.LogHeaderName,
-		filters.CorsOriginName,
+		filters.CorsOriginName, filters.InlineContentIfStatusName,
 	}
 	tests := []struct {
 		name   string

@@ -49,6 +49,13 @@ func (p *Proxy) answerLocally(w *responseRecorder, r, out *http.Request, route *
 	for k, vv := range res.Header {
 		h[k] = append(h[k], vv...)
 	}
+	if res.Body != nil {
+		// A response filter (inlineContentIfStatus) gave the answer a body of its own.
+		defer res.Body.Close()
+		w.WriteHeader(res.StatusCode)
+		_ = p.copyBody(w, res.Body, false) // the client went away; nothing left to tell it
+		return
+	}
 	if rep == nil || isRedirect(rep) {
 		w.WriteHeader(res.StatusCode)
 		_ = http.NewResponseController(w).Flush() // the client went away; nothing left to tell it
