@@ -32,6 +32,8 @@ func TestBuiltins(t *testing.T) {
 		filters.StripQueryName, filters.ModRequestHeaderName, filters.ModResponseHeaderName,
 		filters.AnnotateName, filters.DisableAccessLogName, filters.EnableAccessLogName, filters.LogHeaderName,
 		filters.CorsOriginName, filters.InlineContentIfStatusName,
+		filters.RequestCookieName, filters.ResponseCookieName, filters.JSCookieName,
+		filters.DropRequestCookieName, filters.DropResponseCookieName,
 	}
 	tests := []struct {
 		name   string
