@@ -65,6 +65,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewPreserveHost(),
 	}
 	specs = append(specs, NewDynamicBackendSpecs()...)
+	specs = append(specs, NewDeprecatedSpecs()...)
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
 	specs = append(specs, NewBreakerSpecs()...)
 	if o.Tokens != nil {

@@ -34,6 +34,8 @@ func TestBuiltins(t *testing.T) {
 		filters.CorsOriginName, filters.InlineContentIfStatusName,
 		filters.RequestCookieName, filters.ResponseCookieName, filters.JSCookieName,
 		filters.DropRequestCookieName, filters.DropResponseCookieName,
+		filters.RequestHeaderName, filters.ResponseHeaderName, filters.RequestCopyHeaderName,
+		filters.ResponseCopyHeaderName, filters.AccessLogDisabledName, filters.RedirectName,
 	}
 	tests := []struct {
 		name   string
