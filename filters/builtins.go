@@ -66,6 +66,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	}
 	specs = append(specs, NewDynamicBackendSpecs()...)
 	specs = append(specs, NewDeprecatedSpecs()...)
+	specs = append(specs, NewUnsupportedSpecs()...)
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
 	specs = append(specs, NewBreakerSpecs()...)
 	if o.Tokens != nil {

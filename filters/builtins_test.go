@@ -37,6 +37,9 @@ func TestBuiltins(t *testing.T) {
 		filters.RequestHeaderName, filters.ResponseHeaderName, filters.RequestCopyHeaderName,
 		filters.ResponseCopyHeaderName, filters.AccessLogDisabledName, filters.RedirectName,
 	}
+	for _, s := range filters.NewUnsupportedSpecs() {
+		base = append(base, s.Name())
+	}
 	tests := []struct {
 		name   string
 		tokens *filters.TokenManager
