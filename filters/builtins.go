@@ -57,6 +57,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewStatus(),
 		NewInlineContent(),
 		NewInlineContentIfStatus(),
+		NewRepeatContent(),
+		NewRepeatContentHex(),
 		NewRedirectTo(),
 		NewBackendTimeout(),
 		NewReadTimeout(),
