@@ -17,7 +17,7 @@ type BuiltinsOptions struct {
 	// RateLimits hands out the rate limit filters' limiters. If nil, a registry without Redis
 	// is used, so cluster limits count per instance.
 	RateLimits *ratelimit.Registry
-	// Log receives what logHeader logs. If nil, logHeader logs nothing.
+	// Log receives what logHeader and logBody log. If nil, they log nothing.
 	Log logrus.FieldLogger
 }
 
@@ -48,6 +48,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewDisableAccessLog(),
 		NewEnableAccessLog(),
 		NewLogHeader(o.Log),
+		NewLogBody(o.Log),
 		NewCorsOrigin(),
 		NewRequestCookie(),
 		NewResponseCookie(),

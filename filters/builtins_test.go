@@ -36,7 +36,7 @@ func TestBuiltins(t *testing.T) {
 		filters.DropRequestCookieName, filters.DropResponseCookieName,
 		filters.RequestHeaderName, filters.ResponseHeaderName, filters.RequestCopyHeaderName,
 		filters.ResponseCopyHeaderName, filters.AccessLogDisabledName, filters.RedirectName,
-		filters.RepeatContentName, filters.RepeatContentHexName,
+		filters.RepeatContentName, filters.RepeatContentHexName, filters.LogBodyName,
 	}
 	for _, s := range filters.NewUnsupportedSpecs() {
 		base = append(base, s.Name())
