@@ -69,6 +69,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	}
 	specs = append(specs, NewDynamicBackendSpecs()...)
 	specs = append(specs, NewDeprecatedSpecs()...)
+	specs = append(specs, NewTracingSpecs()...)
 	specs = append(specs, NewUnsupportedSpecs()...)
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
 	specs = append(specs, NewBreakerSpecs()...)

@@ -37,6 +37,8 @@ func TestBuiltins(t *testing.T) {
 		filters.RequestHeaderName, filters.ResponseHeaderName, filters.RequestCopyHeaderName,
 		filters.ResponseCopyHeaderName, filters.AccessLogDisabledName, filters.RedirectName,
 		filters.RepeatContentName, filters.RepeatContentHexName, filters.LogBodyName,
+		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
+		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}
 	for _, s := range filters.NewUnsupportedSpecs() {
 		base = append(base, s.Name())
