@@ -60,6 +60,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewInlineContentIfStatus(),
 		NewRepeatContent(),
 		NewRepeatContentHex(),
+		NewCompress(),
+		NewDecompress(),
 		NewRedirectTo(),
 		NewBackendTimeout(),
 		NewReadTimeout(),
