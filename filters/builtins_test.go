@@ -37,7 +37,7 @@ func TestBuiltins(t *testing.T) {
 		filters.RequestHeaderName, filters.ResponseHeaderName, filters.RequestCopyHeaderName,
 		filters.ResponseCopyHeaderName, filters.AccessLogDisabledName, filters.RedirectName,
 		filters.RepeatContentName, filters.RepeatContentHexName, filters.LogBodyName,
-		filters.CompressName, filters.DecompressName,
+		filters.CompressName, filters.DecompressName, filters.BackendRateLimitName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}

@@ -105,6 +105,19 @@ func runResponseFilters(res *http.Response, fs []filters.Filter) error {
 	return nil
 }
 
+// allowBackend asks the route's backendRatelimit filters whether out, aimed at its endpoint,
+// may go there; the first refusal is the answer.
+func allowBackend(route *routing.Route, out *http.Request) *filters.Reply {
+	for _, f := range route.Filters {
+		if l, ok := f.(filters.BackendLimiter); ok {
+			if rep := l.AllowBackend(out, out.URL.Host); rep != nil {
+				return rep
+			}
+		}
+	}
+	return nil
+}
+
 // withBackendTimeout returns out bounded by the deadline of route's last backendTimeout filter,
 // and the function that releases it; without such a filter, out itself and a no-op. The
 // deadline derives from out's context, so a client that goes away still cancels the call.

@@ -473,6 +473,9 @@ func (p *Proxy) forward(w *responseRecorder, r, out *http.Request, route *routin
 // records the outcome. cancel releases the timeout once the response body is read; it is never
 // nil.
 func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.RoundTripper) (res *http.Response, cancel context.CancelFunc, err error) {
+	if rep := allowBackend(route, out); rep != nil {
+		return nil, func() {}, rep // answered by respond, as the route's own answer
+	}
 	ticket, ok := p.breaker(route, out.URL.Host).Allow()
 	if !ok {
 		return nil, func() {}, errCircuitOpen
@@ -498,6 +501,11 @@ func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.
 func (p *Proxy) respond(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string, res *http.Response, err error) {
 	setWriteDeadline(w, route)
 	if err != nil {
+		var rep *filters.Reply
+		if errors.As(err, &rep) {
+			p.answerLocally(w, r, out, route, len(route.Filters), rep)
+			return
+		}
 		if readTimedOut(out) {
 			// The client did not send its body in time; the failed read also cancelled r's
 			// context, but the client is still there to be told.
