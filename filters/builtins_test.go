@@ -38,6 +38,7 @@ func TestBuiltins(t *testing.T) {
 		filters.ResponseCopyHeaderName, filters.AccessLogDisabledName, filters.RedirectName,
 		filters.RepeatContentName, filters.RepeatContentHexName, filters.LogBodyName,
 		filters.CompressName, filters.DecompressName, filters.BackendRateLimitName,
+		filters.TeeName, filters.TeeNoFollowName, filters.TeeDeprecatedName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}
