@@ -43,6 +43,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewSetQuery(),
 		NewDropQuery(),
 		NewStripQuery(),
+		NewHeaderToQuery(),
+		NewQueryToHeader(),
 		NewComment(),
 		NewAnnotate(),
 		NewDisableAccessLog(),
