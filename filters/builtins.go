@@ -45,6 +45,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewStripQuery(),
 		NewHeaderToQuery(),
 		NewQueryToHeader(),
+		NewXForward(),
+		NewXForwardFirst(),
 		NewComment(),
 		NewAnnotate(),
 		NewDisableAccessLog(),

@@ -39,7 +39,7 @@ func TestBuiltins(t *testing.T) {
 		filters.RepeatContentName, filters.RepeatContentHexName, filters.LogBodyName,
 		filters.CompressName, filters.DecompressName, filters.BackendRateLimitName,
 		filters.TeeName, filters.TeeNoFollowName, filters.TeeDeprecatedName,
-		filters.HeaderToQueryName, filters.QueryToHeaderName,
+		filters.HeaderToQueryName, filters.QueryToHeaderName, filters.XForwardName, filters.XForwardFirstName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}
