@@ -64,6 +64,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewInlineContentIfStatus(),
 		NewRepeatContent(),
 		NewRepeatContentHex(),
+		NewWrapContent(),
+		NewWrapContentHex(),
 		NewCompress(),
 		NewDecompress(),
 		NewRedirectTo(),

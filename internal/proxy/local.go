@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/routing"
@@ -39,6 +40,13 @@ func (p *Proxy) answerLocally(w *responseRecorder, r, out *http.Request, route *
 		for k, vv := range rep.Header {
 			res.Header[k] = slices.Clone(vv) // the filter's own value: filters below may change the copy
 		}
+		if rep.Body != "" {
+			// inlineContent's body is there for response filters to see and change
+			// (wrapContent, compress), as on Skipper's answers.
+			res.Body = io.NopCloser(strings.NewReader(rep.Body))
+			res.ContentLength = int64(len(rep.Body))
+			res.Header.Set("Content-Length", strconv.Itoa(len(rep.Body)))
+		}
 	}
 	if err := responseFilters(w, res, route.Filters[:n]); err != nil {
 		p.fail(w, r, route, err)
@@ -50,7 +58,8 @@ func (p *Proxy) answerLocally(w *responseRecorder, r, out *http.Request, route *
 		h[k] = append(h[k], vv...)
 	}
 	if res.Body != nil {
-		// A response filter (inlineContentIfStatus) gave the answer a body of its own.
+		// The answer's body: inlineContent's, or one a response filter gave it
+		// (inlineContentIfStatus, repeatContent).
 		defer res.Body.Close()
 		w.WriteHeader(res.StatusCode)
 		_ = p.copyBody(w, res.Body, false) // the client went away; nothing left to tell it
