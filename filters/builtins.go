@@ -66,6 +66,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewRepeatContentHex(),
 		NewWrapContent(),
 		NewWrapContentHex(),
+		NewRandomContent(),
 		NewCompress(),
 		NewDecompress(),
 		NewRedirectTo(),

@@ -40,7 +40,7 @@ func TestBuiltins(t *testing.T) {
 		filters.CompressName, filters.DecompressName, filters.BackendRateLimitName,
 		filters.TeeName, filters.TeeNoFollowName, filters.TeeDeprecatedName,
 		filters.HeaderToQueryName, filters.QueryToHeaderName, filters.XForwardName, filters.XForwardFirstName,
-		filters.WrapContentName, filters.WrapContentHexName,
+		filters.WrapContentName, filters.WrapContentHexName, filters.RandomContentName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}
