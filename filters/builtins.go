@@ -70,6 +70,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewCompress(),
 		NewDecompress(),
 		NewRedirectTo(),
+		NewRedirectToLower(),
 		NewBackendTimeout(),
 		NewReadTimeout(),
 		NewWriteTimeout(),

@@ -97,11 +97,11 @@ func NewRedirect() Spec { return redirectSpec{} }
 func (redirectSpec) Name() string { return RedirectName }
 
 func (redirectSpec) Create(args []any) (Filter, error) {
-	f, err := NewRedirectTo().Create(args)
+	f, err := newRedirectTo(args)
 	if err != nil {
 		return nil, argsErrorf("%s: %s", RedirectName, strings.TrimPrefix(err.Error(), RedirectToName+": "))
 	}
-	return &redirectFilter{to: f.(*redirectToFilter)}, nil
+	return &redirectFilter{to: f}, nil
 }
 
 func (*redirectFilter) Request(*http.Request) error { return nil }

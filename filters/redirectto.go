@@ -3,16 +3,21 @@ package filters
 import (
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // RedirectToName is the route name of the filter that answers with a redirect.
 const RedirectToName = "redirectTo"
 
-type redirectToSpec struct{}
+// RedirectToLowerName is the route name of redirectTo with the path lower-cased.
+const RedirectToLowerName = "redirectToLower"
+
+type redirectToSpec struct{ lower bool }
 
 type redirectToFilter struct {
-	code int
-	base *url.URL
+	code  int
+	base  *url.URL
+	lower bool
 }
 
 var (
@@ -30,9 +35,27 @@ var (
 // filters do not run.
 func NewRedirectTo() Spec { return &redirectToSpec{} }
 
-func (*redirectToSpec) Name() string { return RedirectToName }
+// NewRedirectToLower returns the spec of redirectToLower(code[, location]), redirectTo with
+// the location's path lower-cased, as Skipper's.
+func NewRedirectToLower() Spec { return &redirectToSpec{lower: true} }
 
-func (*redirectToSpec) Create(args []any) (Filter, error) {
+func (s *redirectToSpec) Name() string {
+	if s.lower {
+		return RedirectToLowerName
+	}
+	return RedirectToName
+}
+
+func (s *redirectToSpec) Create(args []any) (Filter, error) {
+	f, err := newRedirectTo(args)
+	if err != nil {
+		return nil, argsErrorf("%s: %s", s.Name(), strings.TrimPrefix(err.Error(), RedirectToName+": "))
+	}
+	f.lower = s.lower
+	return f, nil
+}
+
+func newRedirectTo(args []any) (*redirectToFilter, error) {
 	if len(args) != 1 && len(args) != 2 {
 		return nil, argsErrorf("%s: want 1 or 2 arguments (status code[, location]), got %d", RedirectToName, len(args))
 	}
@@ -73,5 +96,8 @@ func (f *redirectToFilter) Request(r *http.Request) error {
 		u.RawQuery = f.base.RawQuery
 	}
 	u.Fragment, u.RawFragment = f.base.Fragment, f.base.RawFragment
+	if f.lower {
+		u.Path, u.RawPath = strings.ToLower(u.Path), strings.ToLower(u.RawPath)
+	}
 	return &Reply{Status: f.code, Header: http.Header{"Location": {u.String()}}}
 }
