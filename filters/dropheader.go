@@ -1,6 +1,9 @@
 package filters
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // DropRequestHeaderName is the route name of the filter that removes a request header.
 const DropRequestHeaderName = "dropRequestHeader"
@@ -9,6 +12,7 @@ type dropHeaderSpec struct{}
 
 type dropHeaderFilter struct {
 	header string // canonical
+	value  *string
 }
 
 var (
@@ -16,8 +20,9 @@ var (
 	_ Filter = (*dropHeaderFilter)(nil)
 )
 
-// NewDropRequestHeader returns the spec of dropRequestHeader(name), which removes every instance
-// of the named request header; the name is matched case-insensitively.
+// NewDropRequestHeader returns the spec of dropRequestHeader(name[, value]), which removes every
+// instance of the named request header, or with value only those equal to it, as Skipper's;
+// the name is matched case-insensitively.
 //
 // dropRequestHeader("Host") is accepted and changes nothing, as in Skipper: the outgoing Host is
 // not a header in Go and a request always has one.
@@ -26,17 +31,36 @@ func NewDropRequestHeader() Spec { return &dropHeaderSpec{} }
 func (*dropHeaderSpec) Name() string { return DropRequestHeaderName }
 
 func (*dropHeaderSpec) Create(args []any) (Filter, error) {
-	a, err := stringArgs(DropRequestHeaderName, args, 1, "header name")
+	a, err := stringArgs(DropRequestHeaderName, args, 1, "header name", "value")
 	if err != nil {
 		return nil, err
 	}
 	if err := checkHeaderName(DropRequestHeaderName, 1, a[0]); err != nil {
 		return nil, err
 	}
-	return &dropHeaderFilter{header: http.CanonicalHeaderKey(a[0])}, nil
+	f := &dropHeaderFilter{header: http.CanonicalHeaderKey(a[0])}
+	if len(a) == 2 {
+		f.value = &a[1]
+	}
+	return f, nil
 }
 
 func (f *dropHeaderFilter) Request(r *http.Request) error {
-	delete(r.Header, f.header)
+	dropHeaderValues(r.Header, f.header, f.value)
 	return nil
+}
+
+// dropHeaderValues removes the values of key in h that equal *value, or all of them when value
+// is nil; a header left without values is removed.
+func dropHeaderValues(h http.Header, key string, value *string) {
+	if value == nil {
+		delete(h, key)
+		return
+	}
+	vs := slices.DeleteFunc(slices.Clone(h[key]), func(v string) bool { return v == *value })
+	if len(vs) == 0 {
+		delete(h, key)
+		return
+	}
+	h[key] = vs
 }

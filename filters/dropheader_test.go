@@ -1,16 +1,19 @@
 package filters_test
 
 import (
+	"fmt"
+	"net/http"
 	"testing"
 
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/filters/filtertest"
+	"github.com/skipper-egress/skipper/internal/proxytest"
 )
 
 func TestDropRequestHeaderBadArgs(t *testing.T) {
 	testBadArgs(t, filters.NewDropRequestHeader(), []argsCase{
-		{"none", nil, "dropRequestHeader: want 1 string argument (header name), got 0"},
-		{"two", []any{"X-A", "X-B"}, "dropRequestHeader: want 1 string argument (header name), got 2"},
+		{"none", nil, "dropRequestHeader: want 1 to 2 string arguments (header name[, value]), got 0"},
+		{"three", []any{"X-A", "X-B", "X-C"}, "dropRequestHeader: want 1 to 2 string arguments (header name[, value]), got 3"},
 		{"number", []any{1.0}, "dropRequestHeader: argument 1 (header name) must be a string, got float64"},
 		{"empty", []any{""}, `dropRequestHeader: argument 1 (header name) "" is not a valid header name`},
 		{"slash", []any{"X/A"}, ""},
@@ -55,4 +58,24 @@ func TestDropRequestHeaderHostKeepsHost(t *testing.T) {
 	if r.Host != "host1" {
 		t.Errorf("got Host %q, want host1", r.Host)
 	}
+}
+
+// TestDropHeaderValueThroughProxy drops only the header values equal to the second argument.
+func TestDropHeaderValueThroughProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	backend := proxytest.NewBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["X-Res"] = []string{"a", "b", "a"}
+		w.Header()["X-Only"] = []string{"a"}
+	})
+	p := proxytest.New(t, fmt.Sprintf(`* -> dropRequestHeader("X-Req", "a") -> dropRequestHeader("x-only", "a")
+		-> dropResponseHeader("X-Res", "a") -> dropResponseHeader("X-Only", "a") -> "http://%s"`, backend.Addr()),
+		proxytest.Options{})
+	res, _ := p.Do(t, "GET", "d.test", "/", "X-Req", "a", "X-Req", "b", "X-Req", "a, b", "X-Only", "a")
+	got := backend.Last(t).Header
+	checkHeader(t, got, "X-Req", "b", "a, b")
+	checkHeader(t, got, "X-Only")
+	checkHeader(t, res.Header, "X-Res", "b")
+	checkHeader(t, res.Header, "X-Only")
 }

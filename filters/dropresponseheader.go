@@ -9,6 +9,7 @@ type dropResponseHeaderSpec struct{}
 
 type dropResponseHeaderFilter struct {
 	header string // canonical
+	value  *string
 }
 
 var (
@@ -16,28 +17,32 @@ var (
 	_ ResponseFilter = (*dropResponseHeaderFilter)(nil)
 )
 
-// NewDropResponseHeader returns the spec of dropResponseHeader(name), which removes every
-// instance of the named header from the backend's response; the name is matched
-// case-insensitively.
+// NewDropResponseHeader returns the spec of dropResponseHeader(name[, value]), which removes
+// every instance of the named header from the backend's response, or with value only those
+// equal to it; the name is matched case-insensitively.
 func NewDropResponseHeader() Spec { return &dropResponseHeaderSpec{} }
 
 func (*dropResponseHeaderSpec) Name() string { return DropResponseHeaderName }
 
 func (*dropResponseHeaderSpec) Create(args []any) (Filter, error) {
-	a, err := stringArgs(DropResponseHeaderName, args, 1, "header name")
+	a, err := stringArgs(DropResponseHeaderName, args, 1, "header name", "value")
 	if err != nil {
 		return nil, err
 	}
 	if err := checkHeaderName(DropResponseHeaderName, 1, a[0]); err != nil {
 		return nil, err
 	}
-	return &dropResponseHeaderFilter{header: http.CanonicalHeaderKey(a[0])}, nil
+	f := &dropResponseHeaderFilter{header: http.CanonicalHeaderKey(a[0])}
+	if len(a) == 2 {
+		f.value = &a[1]
+	}
+	return f, nil
 }
 
 // Request does nothing: the filter works on the response.
 func (*dropResponseHeaderFilter) Request(*http.Request) error { return nil }
 
 func (f *dropResponseHeaderFilter) Response(res *http.Response) error {
-	delete(res.Header, f.header)
+	dropHeaderValues(res.Header, f.header, f.value)
 	return nil
 }

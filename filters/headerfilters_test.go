@@ -33,8 +33,8 @@ func TestHeaderFiltersBadArgs(t *testing.T) {
 		}
 	}
 	dropArgs := []argsCase{
-		{"none", nil, "dropResponseHeader: want 1 string argument (header name), got 0"},
-		{"two", []any{"X-A", "v"}, ""},
+		{"none", nil, "dropResponseHeader: want 1 to 2 string arguments (header name[, value]), got 0"},
+		{"three", []any{"X-A", "v", "w"}, ""},
 		{"number", []any{1.0}, ""},
 		{"bad name", []any{"X/A"}, ""},
 	}
