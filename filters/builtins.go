@@ -47,6 +47,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewQueryToHeader(),
 		NewXForward(),
 		NewXForwardFirst(),
+		NewFlowID(),
 		NewComment(),
 		NewAnnotate(),
 		NewDisableAccessLog(),

@@ -41,7 +41,7 @@ func TestBuiltins(t *testing.T) {
 		filters.TeeName, filters.TeeNoFollowName, filters.TeeDeprecatedName,
 		filters.HeaderToQueryName, filters.QueryToHeaderName, filters.XForwardName, filters.XForwardFirstName,
 		filters.WrapContentName, filters.WrapContentHexName, filters.RandomContentName,
-		filters.RedirectToLowerName,
+		filters.RedirectToLowerName, filters.FlowIDName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}
