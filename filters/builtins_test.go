@@ -41,7 +41,9 @@ func TestBuiltins(t *testing.T) {
 		filters.TeeName, filters.TeeNoFollowName, filters.TeeDeprecatedName,
 		filters.HeaderToQueryName, filters.QueryToHeaderName, filters.XForwardName, filters.XForwardFirstName,
 		filters.WrapContentName, filters.WrapContentHexName, filters.RandomContentName,
-		filters.RedirectToLowerName, filters.FlowIDName,
+		filters.RedirectToLowerName, filters.FlowIDName, filters.LatencyName, filters.BackendLatencyName,
+		filters.UniformRequestLatencyName, filters.NormalRequestLatencyName, filters.UniformResponseLatencyName,
+		filters.NormalResponseLatencyName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}
