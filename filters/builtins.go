@@ -48,6 +48,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewXForward(),
 		NewXForwardFirst(),
 		NewFlowID(),
+		NewRFCPath(),
+		NewRFCHost(),
 		NewComment(),
 		NewAnnotate(),
 		NewDisableAccessLog(),

@@ -43,7 +43,7 @@ func TestBuiltins(t *testing.T) {
 		filters.WrapContentName, filters.WrapContentHexName, filters.RandomContentName,
 		filters.RedirectToLowerName, filters.FlowIDName, filters.LatencyName, filters.BackendLatencyName,
 		filters.UniformRequestLatencyName, filters.NormalRequestLatencyName, filters.UniformResponseLatencyName,
-		filters.NormalResponseLatencyName,
+		filters.NormalResponseLatencyName, filters.RFCPathName, filters.RFCHostName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}
