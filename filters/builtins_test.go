@@ -44,6 +44,7 @@ func TestBuiltins(t *testing.T) {
 		filters.RedirectToLowerName, filters.FlowIDName, filters.LatencyName, filters.BackendLatencyName,
 		filters.UniformRequestLatencyName, filters.NormalRequestLatencyName, filters.UniformResponseLatencyName,
 		filters.NormalResponseLatencyName, filters.RFCPathName, filters.RFCHostName,
+		filters.BandwidthName, filters.ChunksName, filters.BackendBandwidthName, filters.BackendChunksName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}
