@@ -17,7 +17,8 @@ type BuiltinsOptions struct {
 	// RateLimits hands out the rate limit filters' limiters. If nil, a registry without Redis
 	// is used, so cluster limits count per instance.
 	RateLimits *ratelimit.Registry
-	// Log receives what logHeader and logBody log. If nil, they log nothing.
+	// Log receives what logHeader, logBody and absorb log, and the failures of tee's shadow
+	// requests. If nil, they log nothing.
 	Log logrus.FieldLogger
 }
 
@@ -56,6 +57,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewEnableAccessLog(),
 		NewLogHeader(o.Log),
 		NewLogBody(o.Log),
+		NewAbsorb(o.Log),
+		NewAbsorbSilent(o.Log),
 		NewCorsOrigin(),
 		NewRequestCookie(),
 		NewResponseCookie(),

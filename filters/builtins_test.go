@@ -45,6 +45,7 @@ func TestBuiltins(t *testing.T) {
 		filters.UniformRequestLatencyName, filters.NormalRequestLatencyName, filters.UniformResponseLatencyName,
 		filters.NormalResponseLatencyName, filters.RFCPathName, filters.RFCHostName,
 		filters.BandwidthName, filters.ChunksName, filters.BackendBandwidthName, filters.BackendChunksName,
+		filters.AbsorbName, filters.AbsorbSilentName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}
