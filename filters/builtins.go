@@ -89,6 +89,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	specs = append(specs, NewTeeSpecs(o.Log)...)
 	specs = append(specs, NewLatencySpecs()...)
 	specs = append(specs, NewThrottleSpecs()...)
+	specs = append(specs, NewContextHeaderSpecs()...)
 	specs = append(specs, NewUnsupportedSpecs()...)
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
 	specs = append(specs, NewBackendRateLimit(o.RateLimits))

@@ -45,7 +45,9 @@ func TestBuiltins(t *testing.T) {
 		filters.UniformRequestLatencyName, filters.NormalRequestLatencyName, filters.UniformResponseLatencyName,
 		filters.NormalResponseLatencyName, filters.RFCPathName, filters.RFCHostName,
 		filters.BandwidthName, filters.ChunksName, filters.BackendBandwidthName, filters.BackendChunksName,
-		filters.AbsorbName, filters.AbsorbSilentName,
+		filters.AbsorbName, filters.AbsorbSilentName, filters.SetContextRequestHeaderName,
+		filters.AppendContextRequestHeaderName, filters.SetContextResponseHeaderName,
+		filters.AppendContextResponseHeaderName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}
