@@ -90,6 +90,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	specs = append(specs, NewLatencySpecs()...)
 	specs = append(specs, NewThrottleSpecs()...)
 	specs = append(specs, NewContextHeaderSpecs()...)
+	specs = append(specs, NewSedSpecs()...)
 	specs = append(specs, NewUnsupportedSpecs()...)
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
 	specs = append(specs, NewBackendRateLimit(o.RateLimits))

@@ -47,7 +47,8 @@ func TestBuiltins(t *testing.T) {
 		filters.BandwidthName, filters.ChunksName, filters.BackendBandwidthName, filters.BackendChunksName,
 		filters.AbsorbName, filters.AbsorbSilentName, filters.SetContextRequestHeaderName,
 		filters.AppendContextRequestHeaderName, filters.SetContextResponseHeaderName,
-		filters.AppendContextResponseHeaderName,
+		filters.AppendContextResponseHeaderName, filters.SedName, filters.SedDelimName, filters.SedRequestName,
+		filters.SedRequestDelimName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}
