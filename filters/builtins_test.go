@@ -35,7 +35,7 @@ func TestBuiltins(t *testing.T) {
 		filters.RequestCookieName, filters.ResponseCookieName, filters.JSCookieName,
 		filters.DropRequestCookieName, filters.DropResponseCookieName,
 		filters.RequestHeaderName, filters.ResponseHeaderName, filters.RequestCopyHeaderName,
-		filters.ResponseCopyHeaderName, filters.AccessLogDisabledName, filters.RedirectName,
+		filters.ResponseCopyHeaderName, filters.AccessLogDisabledName, filters.RedirectName, filters.HealthCheckName,
 		filters.RepeatContentName, filters.RepeatContentHexName, filters.LogBodyName,
 		filters.CompressName, filters.DecompressName, filters.BackendRateLimitName,
 		filters.TeeName, filters.TeeNoFollowName, filters.TeeDeprecatedName,

@@ -14,6 +14,7 @@ const (
 	ResponseCopyHeaderName = "responseCopyHeader"
 	AccessLogDisabledName  = "accessLogDisabled"
 	RedirectName           = "redirect"
+	HealthCheckName        = "healthcheck"
 )
 
 // aliasSpec serves a deprecated name with the spec that replaced it; its argument errors
@@ -32,7 +33,8 @@ var _ Spec = (*aliasSpec)(nil)
 // appendRequestHeader and appendResponseHeader do but with no placeholders;
 // requestCopyHeader and responseCopyHeader, which are copyRequestHeader and
 // copyResponseHeader; accessLogDisabled("true"|"false"), which is disableAccessLog() or
-// enableAccessLog(); and redirect(code[, location]) (see NewRedirect).
+// enableAccessLog(); redirect(code[, location]) (see NewRedirect); and healthcheck(), an
+// undocumented status(200) that ignores its arguments.
 func NewDeprecatedSpecs() []Spec {
 	return []Spec{
 		&aliasSpec{name: RequestHeaderName, spec: NewAppendRequestHeader(), literal: true},
@@ -41,6 +43,7 @@ func NewDeprecatedSpecs() []Spec {
 		&aliasSpec{name: ResponseCopyHeaderName, spec: NewCopyResponseHeader()},
 		accessLogDisabledSpec{},
 		NewRedirect(),
+		healthCheckSpec{},
 	}
 }
 
@@ -114,4 +117,12 @@ func (f *redirectFilter) Response(res *http.Response) error {
 	}
 	replaceBody(res, "")
 	return nil
+}
+
+type healthCheckSpec struct{}
+
+func (healthCheckSpec) Name() string { return HealthCheckName }
+
+func (healthCheckSpec) Create([]any) (Filter, error) {
+	return &statusFilter{code: http.StatusOK}, nil
 }

@@ -45,7 +45,8 @@ func TestDeprecatedThroughProxy(t *testing.T) {
 	p := proxytest.New(t, fmt.Sprintf(`
 		hdr: Host("hdr.test") -> requestHeader("X-Lit", "${request.host}") -> responseHeader("X-Res", "${request.host}")
 			-> requestCopyHeader("X-Src", "X-Dst") -> responseCopyHeader("X-Res-Src", "X-Res-Dst") -> "http://%[1]s";
-		redir: Host("redir.test") -> redirect(302, "https://new.test/moved") -> "http://%[1]s";`, backend.Addr()),
+		redir: Host("redir.test") -> redirect(302, "https://new.test/moved") -> "http://%[1]s";
+		health: Host("health.test") -> healthcheck() -> <shunt>;`, backend.Addr()),
 		proxytest.Options{})
 
 	res, body := p.Do(t, "GET", "hdr.test", "/", "X-Lit", "client", "X-Src", "copied")
@@ -69,6 +70,10 @@ func TestDeprecatedThroughProxy(t *testing.T) {
 		res.Header.Get("X-Res-Src") != "" {
 		t.Errorf("redirect: got %d, Location %q, X-Res-Src %q, body %q; want 302 to https://new.test/moved?q=1 with nothing of the backend's answer",
 			res.StatusCode, res.Header.Get("Location"), res.Header.Get("X-Res-Src"), body)
+	}
+
+	if res, _ := p.Do(t, "GET", "health.test", "/"); res.StatusCode != http.StatusOK {
+		t.Errorf("healthcheck: got %d, want 200 over the shunt's 404", res.StatusCode)
 	}
 
 	for _, off := range []bool{false, true} {
