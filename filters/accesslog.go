@@ -106,10 +106,13 @@ func (e *Exchange) AccessLog() *AccessLogSwitch {
 	return e.accessLog
 }
 
-// KeepAccessLog carries prev's access log switch over to e, the Exchange of the next route
+// KeepAccessLog carries prev's access log switch, and the query parameters it masks, over to e, the Exchange of the next route
 // behind a <loopback>, so that a switch set before the loopback still holds.
 func (e *Exchange) KeepAccessLog(prev *Exchange) {
 	if e != nil && e.accessLog == nil {
 		e.accessLog = prev.AccessLog()
+	}
+	if e != nil && prev != nil {
+		e.maskQuery = append(e.maskQuery, prev.maskQuery...)
 	}
 }

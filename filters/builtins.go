@@ -55,6 +55,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewAnnotate(),
 		NewDisableAccessLog(),
 		NewEnableAccessLog(),
+		NewMaskAccessLogQuery(),
 		NewLogHeader(o.Log),
 		NewLogBody(o.Log),
 		NewAbsorb(o.Log),

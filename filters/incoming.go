@@ -27,6 +27,8 @@ type Exchange struct {
 	backend DynamicBackend
 	// accessLog is the switch of the last disableAccessLog or enableAccessLog filter run.
 	accessLog *AccessLogSwitch
+	// maskQuery are the query parameters maskAccessLogQuery filters hide in the access log.
+	maskQuery []string
 }
 
 // exchangeKey is the context key under which an Exchange finds itself.

@@ -256,6 +256,11 @@ func (p *Proxy) recordRequest(r *http.Request, w *responseRecorder, route *routi
 
 func (p *Proxy) logAccess(r *http.Request, w *responseRecorder, start time.Time) {
 	if p.access != nil && w.exchange.AccessLog().Logs(w.status, !p.accessOff) {
+		if uri := w.exchange.AccessLogURI(r.RequestURI); uri != r.RequestURI {
+			masked := *r // maskAccessLogQuery: the log shows hashes of some query values
+			masked.RequestURI = uri
+			r = &masked
+		}
 		p.access.write(r, w.status, w.written, start, p.now())
 	}
 }
