@@ -145,10 +145,13 @@ func (f *responseCookieFilter) Response(res *http.Response) error {
 }
 
 // cookieDomain is Skipper's cookie domain for a Host: without its port, and without its first
-// label when it has three or more.
+// label when it has three or more; an IP address stays whole.
 func cookieDomain(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
+	}
+	if net.ParseIP(host) != nil {
+		return host // Skipper cuts 10.0.0.1 to 0.0.1, a domain no browser takes
 	}
 	if strings.Count(host, ".") < 2 {
 		return host

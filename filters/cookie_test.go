@@ -37,7 +37,7 @@ func TestCookiesThroughProxy(t *testing.T) {
 		req: Host("req.test") -> requestCookie("team", "core") -> dropRequestCookie("tracking") -> "http://%[1]s";
 		res: Host("shop") -> responseCookie("sid", "v1", 3600) -> jsCookie("ui", "dark")
 			-> dropResponseCookie("tracker") -> "http://%[1]s";
-		co: Host("co.test") -> responseCookie("sid", "v1", 0, "change-only") -> "http://%[1]s";`, backend.Addr()),
+		co: Host("co.test|10.0.0.1") -> responseCookie("sid", "v1", 0, "change-only") -> "http://%[1]s";`, backend.Addr()),
 		proxytest.Options{})
 
 	p.Do(t, "GET", "req.test", "/", "Cookie", "tracking=1; sid=abc", "Cookie", "tracking=2", "Cookie", "lang=en")
@@ -49,6 +49,10 @@ func TestCookiesThroughProxy(t *testing.T) {
 	checkHeader(t, res.Header, "Set-Cookie", "keep=y; Path=/; HttpOnly",
 		"ui=dark; Path=/; Domain=shop.example.test; Secure",
 		"sid=v1; Path=/; Domain=shop.example.test; Max-Age=3600; HttpOnly; Secure")
+
+	res, _ = p.Do(t, "GET", "10.0.0.1:9090", "/", "Cookie", "sid=old")
+	checkHeader(t, res.Header, "Set-Cookie", "tracker=x; Path=/", "keep=y; Path=/; HttpOnly",
+		"sid=v1; Path=/; Domain=10.0.0.1; Max-Age=0; HttpOnly; Secure")
 
 	res, _ = p.Do(t, "GET", "co.test", "/", "Cookie", "sid=v1")
 	checkHeader(t, res.Header, "Set-Cookie", "tracker=x; Path=/", "keep=y; Path=/; HttpOnly")

@@ -205,9 +205,10 @@ func (b *teeBody) Read(p []byte) (int, error) {
 }
 
 // hopHeaders are the fields that belong to one connection (RFC 9110 §7.6.1), and so are not
-// copied into a shadow request, with Proxy-Authorization, which is for this proxy alone.
+// copied into a shadow request, with Proxy-Authorization, which is for this proxy alone, and
+// the framing fields of a body the copy sends whole.
 var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Authorization", "Proxy-Connection",
-	"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length"}
+	"Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Expect"}
 
 // shadowHeader copies the client's header for a shadow request, without the fields of the
 // client's connection.
