@@ -78,6 +78,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewDecompress(),
 		NewRedirectTo(),
 		NewRedirectToLower(),
+		NewFifo(),
+		NewFifoWithBody(),
 		NewBackendTimeout(),
 		NewReadTimeout(),
 		NewWriteTimeout(),

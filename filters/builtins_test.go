@@ -48,7 +48,7 @@ func TestBuiltins(t *testing.T) {
 		filters.AbsorbName, filters.AbsorbSilentName, filters.SetContextRequestHeaderName,
 		filters.AppendContextRequestHeaderName, filters.SetContextResponseHeaderName,
 		filters.AppendContextResponseHeaderName, filters.SedName, filters.SedDelimName, filters.SedRequestName,
-		filters.SedRequestDelimName, filters.MaskAccessLogQueryName,
+		filters.SedRequestDelimName, filters.MaskAccessLogQueryName, filters.FifoName, filters.FifoWithBodyName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}

@@ -29,6 +29,8 @@ type Exchange struct {
 	accessLog *AccessLogSwitch
 	// maskQuery are the query parameters maskAccessLogQuery filters hide in the access log.
 	maskQuery []string
+	// fifoRelease give back the slots the request's fifo filters took.
+	fifoRelease []func()
 }
 
 // exchangeKey is the context key under which an Exchange finds itself.
