@@ -80,6 +80,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewRedirectToLower(),
 		NewFifo(),
 		NewFifoWithBody(),
+		NewLifo(),
+		NewLifoGroup(),
 		NewBackendTimeout(),
 		NewReadTimeout(),
 		NewWriteTimeout(),

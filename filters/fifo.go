@@ -94,7 +94,7 @@ func (f *fifoFilter) Request(r *http.Request) error {
 	release := sync.OnceFunc(func() { <-f.slots })
 	context.AfterFunc(r.Context(), release)
 	if e := ExchangeOf(r); e != nil && !f.withBody {
-		e.fifoRelease = append(e.fifoRelease, release)
+		e.queueRelease = append(e.queueRelease, release)
 	}
 	return nil
 }
@@ -105,10 +105,10 @@ func (f *fifoFilter) Response(res *http.Response) error {
 		return nil
 	}
 	if e := ExchangeOf(res.Request); e != nil {
-		for _, release := range e.fifoRelease {
+		for _, release := range e.queueRelease {
 			release()
 		}
-		e.fifoRelease = nil
+		e.queueRelease = nil
 	}
 	return nil
 }

@@ -29,8 +29,8 @@ type Exchange struct {
 	accessLog *AccessLogSwitch
 	// maskQuery are the query parameters maskAccessLogQuery filters hide in the access log.
 	maskQuery []string
-	// fifoRelease give back the slots the request's fifo filters took.
-	fifoRelease []func()
+	// queueRelease give back the places the request's fifo and lifo filters took.
+	queueRelease []func()
 }
 
 // exchangeKey is the context key under which an Exchange finds itself.
