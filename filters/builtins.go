@@ -37,6 +37,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewAppendResponseHeader(),
 		NewDropResponseHeader(),
 		NewCopyResponseHeader(),
+		NewDropRequestHeaderRegexp(),
+		NewDropResponseHeaderRegexp(),
 		NewModRequestHeader(),
 		NewModResponseHeader(),
 		NewSetPath(),

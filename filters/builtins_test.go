@@ -49,7 +49,7 @@ func TestBuiltins(t *testing.T) {
 		filters.AppendContextRequestHeaderName, filters.SetContextResponseHeaderName,
 		filters.AppendContextResponseHeaderName, filters.SedName, filters.SedDelimName, filters.SedRequestName,
 		filters.SedRequestDelimName, filters.MaskAccessLogQueryName, filters.FifoName, filters.FifoWithBodyName,
-		filters.LifoName, filters.LifoGroupName,
+		filters.LifoName, filters.LifoGroupName, filters.DropRequestHeaderRegexpName, filters.DropResponseHeaderRegexpName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 	}

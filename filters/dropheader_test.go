@@ -79,3 +79,20 @@ func TestDropHeaderValueThroughProxy(t *testing.T) {
 	checkHeader(t, res.Header, "X-Res", "b")
 	checkHeader(t, res.Header, "X-Only")
 }
+
+func TestDropHeaderRegexpThroughProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	testBadArgs(t, filters.NewDropRequestHeaderRegexp(), []argsCase{
+		{"regexp", []any{"X-A", "("}, "dropRequestHeaderRegexp: argument 2 (regexp): error parsing regexp: missing closing ): `(`"},
+	})
+	backend := proxytest.NewBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["X-Res"] = []string{"debug=1", "keep", "debug=2"}
+	})
+	p := proxytest.New(t, fmt.Sprintf(`* -> dropRequestHeaderRegexp("X-Req", "^tmp-") -> dropResponseHeaderRegexp("X-Res", "debug")
+		-> "http://%s"`, backend.Addr()), proxytest.Options{})
+	res, _ := p.Do(t, "GET", "d.test", "/", "X-Req", "tmp-1", "X-Req", "real", "X-Req", "also-tmp-2")
+	checkHeader(t, backend.Last(t).Header, "X-Req", "real", "also-tmp-2")
+	checkHeader(t, res.Header, "X-Res", "keep")
+}
