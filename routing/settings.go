@@ -26,6 +26,9 @@ type Settings struct {
 	// PathParams says whether one of the route's filters reads the route's path parameters
 	// (filters.PathParamUser).
 	PathParams bool
+	// BackendLimiters are the route's filters that may refuse a request for the endpoint it
+	// goes to (filters.BackendLimiter, as backendRatelimit), in route order.
+	BackendLimiters []filters.BackendLimiter
 }
 
 // resolveSettings returns the Settings that fs, a route's filters in route order, give it.
@@ -49,6 +52,9 @@ func resolveSettings(fs []filters.Filter) Settings {
 		}
 		if u, ok := f.(filters.PathParamUser); ok && u.UsesPathParams() {
 			s.PathParams = true
+		}
+		if l, ok := f.(filters.BackendLimiter); ok {
+			s.BackendLimiters = append(s.BackendLimiters, l)
 		}
 	}
 	return s

@@ -117,11 +117,9 @@ func runResponseFilters(res *http.Response, fs []filters.Filter) error {
 // allowBackend asks the route's backendRatelimit filters whether out, aimed at its endpoint,
 // may go there; the first refusal is the answer.
 func allowBackend(route *routing.Route, out *http.Request) *filters.Reply {
-	for _, f := range route.Filters {
-		if l, ok := f.(filters.BackendLimiter); ok {
-			if rep := l.AllowBackend(out, out.URL.Host); rep != nil {
-				return rep
-			}
+	for _, l := range route.Settings.BackendLimiters {
+		if rep := l.AllowBackend(out, out.URL.Host); rep != nil {
+			return rep
 		}
 	}
 	return nil
