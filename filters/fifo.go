@@ -104,11 +104,17 @@ func (f *fifoFilter) Response(res *http.Response) error {
 	if f.withBody || res.Request == nil {
 		return nil
 	}
-	if e := ExchangeOf(res.Request); e != nil {
+	releaseQueuePlaces(res.Request)
+	return nil
+}
+
+// releaseQueuePlaces gives back the places that r's fifo and lifo filters took, once r's answer
+// has its header.
+func releaseQueuePlaces(r *http.Request) {
+	if e := ExchangeOf(r); e != nil {
 		for _, release := range e.queueRelease {
 			release()
 		}
 		e.queueRelease = nil
 	}
-	return nil
 }

@@ -126,12 +126,7 @@ func (f *lifoFilter) Response(res *http.Response) error {
 	if res.Request == nil {
 		return nil
 	}
-	if e := ExchangeOf(res.Request); e != nil {
-		for _, release := range e.queueRelease {
-			release()
-		}
-		e.queueRelease = nil
-	}
+	releaseQueuePlaces(res.Request)
 	return nil
 }
 
