@@ -41,8 +41,12 @@ func addLimitFlags(fs *pflag.FlagSet, cfg *Config) {
 // validateLimits checks the Redis addresses and the default circuit breakers.
 func (c Config) validateLimits() []error {
 	var errs []error
-	for _, addr := range c.SwarmRedisURLs {
-		if _, _, err := net.SplitHostPort(addr); err != nil || addr == "" {
+	for i, addr := range c.SwarmRedisURLs {
+		switch _, _, err := net.SplitHostPort(addr); {
+		case strings.Contains(addr, "@"):
+			// A URL with user info carries a password: the entry is named, not shown.
+			errs = append(errs, fmt.Errorf("-swarm-redis-urls: entry %d is a URL with user info, not a host:port address", i+1))
+		case err != nil || addr == "":
 			errs = append(errs, fmt.Errorf("-swarm-redis-urls: %q is not a host:port address", addr))
 		}
 	}

@@ -41,6 +41,10 @@ func TestLimitFlags(t *testing.T) {
 		!strings.Contains(err.Error(), `-swarm-redis-urls: "redis" is not a host:port address`) {
 		t.Errorf("bad redis address: got error %v, want one naming the address", err)
 	}
+	if _, _, err := parseFlags([]string{"-swarm-redis-urls=redis://:pw-secret@r.test:6379"}); err == nil ||
+		strings.Contains(err.Error(), "pw-secret") || !strings.Contains(err.Error(), "entry 1") {
+		t.Errorf("a Redis URL with a password: got error %v, want one naming the entry, not its text", err)
+	}
 }
 
 // closedPort returns a loopback address where nothing listens.

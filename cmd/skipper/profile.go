@@ -17,11 +17,12 @@ func addProfileFlags(fs *pflag.FlagSet, cfg *Config) {
 		"address of a listener that serves Go's profiles under /debug/pprof/ alone; empty turns it off")
 }
 
-// withProfiles returns h with Go's profiles served under /debug/pprof/ in front of it.
+// withProfiles returns h with Go's profiles served under /debug/pprof/ in front of it. Not
+// /debug/pprof/cmdline: a command line may hold credentials (a routes URL's user info, a Redis
+// URL's password), and the profiles are no reason to hand them out.
 func withProfiles(h http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index) // also serves the named profiles: heap, goroutine, ...
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

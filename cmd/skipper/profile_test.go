@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,12 +18,18 @@ func TestProfiles(t *testing.T) {
 		t.Errorf("without -enable-profile, /debug/pprof/ answered %d, want 404", code)
 	}
 
-	p := start(t, `-inline-routes=* -> <shunt>`, "-enable-profile", "-debug-listener=127.0.0.1:0")
+	// A routes URL's user info is a credential on the command line.
+	docs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer docs.Close()
+	routesURL := strings.Replace(docs.URL, "http://", "http://u:cmdline-secret@", 1)
+	p := start(t, `-inline-routes=* -> <shunt>`, "-enable-profile", "-debug-listener=127.0.0.1:0",
+		"-routes-urls="+routesURL)
 	if code, body := p.supportGet(t, "/debug/pprof/goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "goroutine profile:") {
 		t.Errorf("support /debug/pprof/goroutine: %d %.80q", code, body)
 	}
-	if code, body := p.supportGet(t, "/debug/pprof/cmdline"); code != http.StatusOK || !strings.Contains(body, "-enable-profile") {
-		t.Errorf("support /debug/pprof/cmdline: %d %q", code, body)
+	// The command line may hold credentials: it is not served.
+	if code, body := p.supportGet(t, "/debug/pprof/cmdline"); code == http.StatusOK || strings.Contains(body, "cmdline-secret") {
+		t.Errorf("support /debug/pprof/cmdline: %d %q, want no command line", code, body)
 	}
 	if code, _ := p.supportGet(t, "/ready"); code != http.StatusOK {
 		t.Errorf("/ready behind the profiles answered %d", code)
@@ -43,6 +50,9 @@ func TestProfiles(t *testing.T) {
 	}
 	if code, body := get("/debug/pprof/heap?debug=1"); code != http.StatusOK || !strings.Contains(body, "heap profile:") {
 		t.Errorf("debug listener /debug/pprof/heap: %d %.80q", code, body)
+	}
+	if code, body := get("/debug/pprof/cmdline"); code == http.StatusOK || strings.Contains(body, "cmdline-secret") {
+		t.Errorf("debug listener /debug/pprof/cmdline: %d %q, want no command line", code, body)
 	}
 	if code, _ := get("/metrics"); code != http.StatusNotFound {
 		t.Errorf("debug listener /metrics answered %d, want 404", code)
