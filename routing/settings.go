@@ -1,6 +1,8 @@
 package routing
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/skipper-egress/skipper/filters"
@@ -29,6 +31,9 @@ type Settings struct {
 	// BackendLimiters are the route's filters that may refuse a request for the endpoint it
 	// goes to (filters.BackendLimiter, as backendRatelimit), in route order.
 	BackendLimiters []filters.BackendLimiter
+	// Egress are the route's filters that run on each attempt's copy of the request as it
+	// leaves (filters.EgressFilter): in route order, with the filters.RequestSigners last.
+	Egress []filters.EgressFilter
 }
 
 // resolveSettings returns the Settings that fs, a route's filters in route order, give it.
@@ -56,6 +61,20 @@ func resolveSettings(fs []filters.Filter) Settings {
 		if l, ok := f.(filters.BackendLimiter); ok {
 			s.BackendLimiters = append(s.BackendLimiters, l)
 		}
+		if e, ok := f.(filters.EgressFilter); ok {
+			s.Egress = append(s.Egress, e)
+		}
 	}
+	slices.SortStableFunc(s.Egress, func(a, b filters.EgressFilter) int {
+		return cmp.Compare(signs(a), signs(b))
+	})
 	return s
+}
+
+// signs orders the egress filters: 1 for a filters.RequestSigner, which runs last, else 0.
+func signs(f filters.EgressFilter) int {
+	if _, ok := f.(filters.RequestSigner); ok {
+		return 1
+	}
+	return 0
 }

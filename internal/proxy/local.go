@@ -125,6 +125,22 @@ func allowBackend(route *routing.Route, out *http.Request) *filters.Reply {
 	return nil
 }
 
+// egress runs route's egress filters on a copy of out made for this attempt and returns the
+// copy, or out itself when the route has none. The copy keeps what one attempt's filters add
+// (a secret swapped in, a signature) away from the next endpoint a retry goes to.
+func egress(route *routing.Route, out *http.Request) (*http.Request, error) {
+	if len(route.Settings.Egress) == 0 {
+		return out, nil
+	}
+	attempt := out.Clone(out.Context())
+	for _, f := range route.Settings.Egress {
+		if err := f.Egress(attempt); err != nil {
+			return nil, err
+		}
+	}
+	return attempt, nil
+}
+
 // withBackendTimeout returns out bounded by the deadline of route's last backendTimeout filter,
 // and the function that releases it; without such a filter, out itself and a no-op. The
 // deadline derives from out's context, so a client that goes away still cancels the call.

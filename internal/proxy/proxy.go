@@ -481,6 +481,10 @@ func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.
 	if rep := allowBackend(route, out); rep != nil {
 		return nil, func() {}, rep // answered by respond, as the route's own answer
 	}
+	out, err = egress(route, out)
+	if err != nil {
+		return nil, func() {}, err // answered by respond: a Reply locally, else by fail
+	}
 	ticket, ok := p.breaker(route, out.URL.Host).Allow()
 	if !ok {
 		return nil, func() {}, errCircuitOpen
