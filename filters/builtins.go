@@ -58,6 +58,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewDisableAccessLog(),
 		NewEnableAccessLog(),
 		NewMaskAccessLogQuery(),
+		NewUnverifiedAuditLog(),
 		NewLogHeader(o.Log),
 		NewLogBody(o.Log),
 		NewAbsorb(o.Log),
