@@ -52,7 +52,7 @@ func TestBuiltins(t *testing.T) {
 		filters.LifoName, filters.LifoGroupName, filters.DropRequestHeaderRegexpName, filters.DropResponseHeaderRegexpName,
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
-		filters.UnverifiedAuditLogName,
+		filters.UnverifiedAuditLogName, filters.DropRequestHeaderValueRegexpName, filters.DropResponseHeaderValueRegexpName,
 	}
 	for _, s := range filters.NewUnsupportedSpecs() {
 		base = append(base, s.Name())

@@ -96,3 +96,24 @@ func TestDropHeaderRegexpThroughProxy(t *testing.T) {
 	checkHeader(t, backend.Last(t).Header, "X-Req", "real", "also-tmp-2")
 	checkHeader(t, res.Header, "X-Res", "keep")
 }
+
+// TestDropHeaderValueRegexpThroughProxy loads the names Skipper's documentation gives the same
+// filters, with its example.
+func TestDropHeaderValueRegexpThroughProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	testBadArgs(t, filters.NewDropHeaderValueRegexpSpecs()[1], []argsCase{
+		{"regexp", []any{"X-A", "("}, "dropResponseHeaderValueRegexp: argument 2 (regexp): error parsing regexp: missing closing ): `(`"},
+	})
+	backend := proxytest.NewBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["X-Res"] = []string{"debug=1", "keep"}
+	})
+	p := proxytest.New(t, fmt.Sprintf(`foo: * -> dropRequestHeaderValueRegexp("User-Agent", "^value.")
+		-> dropRequestHeaderValueRegexp("X-Req", "^value.") -> dropResponseHeaderValueRegexp("X-Res", "debug")
+		-> "http://%s"`, backend.Addr()), proxytest.Options{})
+	res, _ := p.Do(t, "GET", "d.test", "/", "User-Agent", "other-value", "X-Req", "value1", "X-Req", "a-value")
+	checkHeader(t, backend.Last(t).Header, "User-Agent", "other-value")
+	checkHeader(t, backend.Last(t).Header, "X-Req", "a-value")
+	checkHeader(t, res.Header, "X-Res", "keep")
+}

@@ -6,13 +6,19 @@ import (
 	"slices"
 )
 
-// Route names of the filters that remove header values matching a regular expression.
+// Route names of the filters that remove header values matching a regular expression: the
+// names Skipper's code registers, and those its documentation gives.
 const (
-	DropRequestHeaderRegexpName  = "dropRequestHeaderRegexp"
-	DropResponseHeaderRegexpName = "dropResponseHeaderRegexp"
+	DropRequestHeaderRegexpName       = "dropRequestHeaderRegexp"
+	DropResponseHeaderRegexpName      = "dropResponseHeaderRegexp"
+	DropRequestHeaderValueRegexpName  = "dropRequestHeaderValueRegexp"
+	DropResponseHeaderValueRegexpName = "dropResponseHeaderValueRegexp"
 )
 
-type dropHeaderRegexpSpec struct{ response bool }
+type dropHeaderRegexpSpec struct {
+	name     string
+	response bool
+}
 
 type dropHeaderRegexpFilter struct {
 	response bool
@@ -28,18 +34,28 @@ var (
 // NewDropRequestHeaderRegexp returns the spec of dropRequestHeaderRegexp(name, regexp), which,
 // as Skipper's, removes the values of the request header that regexp matches (unanchored);
 // a header left without values is removed.
-func NewDropRequestHeaderRegexp() Spec { return &dropHeaderRegexpSpec{} }
+func NewDropRequestHeaderRegexp() Spec {
+	return &dropHeaderRegexpSpec{name: DropRequestHeaderRegexpName}
+}
 
 // NewDropResponseHeaderRegexp returns the spec of dropResponseHeaderRegexp(name, regexp), the
 // same on the answer's header.
-func NewDropResponseHeaderRegexp() Spec { return &dropHeaderRegexpSpec{response: true} }
-
-func (s *dropHeaderRegexpSpec) Name() string {
-	if s.response {
-		return DropResponseHeaderRegexpName
-	}
-	return DropRequestHeaderRegexpName
+func NewDropResponseHeaderRegexp() Spec {
+	return &dropHeaderRegexpSpec{name: DropResponseHeaderRegexpName, response: true}
 }
+
+// NewDropHeaderValueRegexpSpecs returns dropRequestHeaderValueRegexp and
+// dropResponseHeaderValueRegexp, the names Skipper's documentation gives
+// dropRequestHeaderRegexp and dropResponseHeaderRegexp (its code registers only those), so that
+// routes written from either load.
+func NewDropHeaderValueRegexpSpecs() []Spec {
+	return []Spec{
+		&dropHeaderRegexpSpec{name: DropRequestHeaderValueRegexpName},
+		&dropHeaderRegexpSpec{name: DropResponseHeaderValueRegexpName, response: true},
+	}
+}
+
+func (s *dropHeaderRegexpSpec) Name() string { return s.name }
 
 func (s *dropHeaderRegexpSpec) Create(args []any) (Filter, error) {
 	a, err := stringArgs(s.Name(), args, 2, "header name", "regexp")
