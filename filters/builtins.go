@@ -96,6 +96,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	specs = append(specs, NewTracingSpecs()...)
 	specs = append(specs, NewTeeSpecs(o.Log)...)
 	specs = append(specs, NewLatencySpecs()...)
+	specs = append(specs, NewHistogramLatencySpecs()...)
 	specs = append(specs, NewThrottleSpecs()...)
 	specs = append(specs, NewContextHeaderSpecs()...)
 	specs = append(specs, NewSedSpecs()...)

@@ -1,5 +1,7 @@
 package filters
 
+import "time"
+
 // LifoWaiting returns how many requests wait in the queue of f, a lifo or lifoGroup filter.
 func LifoWaiting(f Filter) int {
 	q := f.(*lifoFilter).q
@@ -7,3 +9,7 @@ func LifoWaiting(f Filter) int {
 	defer q.mu.Unlock()
 	return len(q.stack)
 }
+
+// HistogramDelay draws one wait of f, a histogramRequestLatency or histogramResponseLatency
+// filter, without waiting it.
+func HistogramDelay(f Filter) time.Duration { return f.(*histogramLatencyFilter).delay() }

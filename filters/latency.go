@@ -126,6 +126,11 @@ func (f *latencyFilter) wait(ctx context.Context) {
 	if f.jitter != nil {
 		d += time.Duration(f.jitter() * float64(f.spread))
 	}
+	sleep(ctx, d)
+}
+
+// sleep waits d, or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
 	if d <= 0 {
 		return
 	}
