@@ -53,7 +53,7 @@ func TestBuiltins(t *testing.T) {
 		filters.TracingTagName, filters.TracingTagFromResponseName, filters.TracingTagFromResponseIfStatusName,
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 		filters.UnverifiedAuditLogName, filters.DropRequestHeaderValueRegexpName, filters.DropResponseHeaderValueRegexpName,
-		filters.HistogramRequestLatencyName, filters.HistogramResponseLatencyName,
+		filters.HistogramRequestLatencyName, filters.HistogramResponseLatencyName, filters.TeeResponseName,
 	}
 	for _, s := range filters.NewUnsupportedSpecs() {
 		base = append(base, s.Name())

@@ -59,7 +59,8 @@ var (
 )
 
 // NewTeeSpecs returns the specs of tee(url[, regexp, replacement]), its deprecated name Tee,
-// and teenf, which does not follow the shadow backend's redirects. Each sends a copy of the
+// teenf, which does not follow the shadow backend's redirects, and teeResponse (see
+// teeResponseSpec.Create), which shares their client and bounds. Each sends a copy of the
 // request to url's scheme and host, as Skipper's do, with the path (rewritten by regexp and
 // replacement when given) and query the filters before it left, and does not wait for it: the
 // copy's answer is read and dropped. Failures of the shadow backend are logged to log at debug
@@ -97,6 +98,7 @@ func NewTeeSpecs(log logrus.FieldLogger) []Spec {
 		&teeSpec{name: TeeName, follow: true, shared: sh},
 		&teeSpec{name: TeeDeprecatedName, follow: true, shared: sh},
 		&teeSpec{name: TeeNoFollowName, shared: sh},
+		&teeResponseSpec{shared: sh},
 	}
 }
 
@@ -144,47 +146,51 @@ func (f *teeFilter) Request(r *http.Request) error {
 		f.send(cp, nil)
 		return nil
 	}
-	r.Body = &teeBody{ReadCloser: r.Body, f: f, cp: cp}
+	r.Body = &teeBody{ReadCloser: r.Body, done: func(body []byte) { f.send(cp, body) }}
 	return nil
 }
 
 // send sends cp with body in the background, if a slot is free.
-func (f *teeFilter) send(cp *http.Request, body []byte) {
+func (f *teeFilter) send(cp *http.Request, body []byte) { f.shared.send(TeeName, f.client, cp, body) }
+
+// send sends cp with body through client in the background, if a slot is free; filter names
+// the filter in the log.
+func (sh *teeShared) send(filter string, client *http.Client, cp *http.Request, body []byte) {
 	select {
-	case f.shared.slots <- struct{}{}:
+	case sh.slots <- struct{}{}:
 	default:
-		f.shared.log.WithField("filter", TeeName).Debug("shadow request dropped: too many under way")
+		sh.log.WithField("filter", filter).Debug("shadow request dropped: too many under way")
 		return
 	}
 	if len(body) > 0 {
 		cp.Body = io.NopCloser(bytes.NewReader(body))
 		cp.ContentLength = int64(len(body))
 	}
-	go f.shadow(cp)
+	go sh.shadow(filter, client, cp)
 }
 
 // shadow sends one copy and drops its answer. The copy outlives the request it copies, so its
 // context is its own.
-func (f *teeFilter) shadow(cp *http.Request) {
-	defer func() { <-f.shared.slots }()
+func (sh *teeShared) shadow(filter string, client *http.Client, cp *http.Request) {
+	defer func() { <-sh.slots }()
 	ctx, cancel := context.WithTimeout(context.Background(), teeTimeout)
 	defer cancel()
-	res, err := f.client.Do(cp.WithContext(ctx))
+	res, err := client.Do(cp.WithContext(ctx))
 	if err != nil {
-		f.shared.log.WithField("filter", TeeName).WithField("backend", f.host).Debugf("shadow request failed: %v", err)
+		sh.log.WithField("filter", filter).WithField("backend", cp.URL.Host).Debugf("shadow request failed: %v", err)
 		return
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, teeMaxDrain))
 	res.Body.Close()
 }
 
-// teeBody passes the request body on and keeps a copy of it for the shadow request.
+// teeBody passes a body on and keeps a copy of it, which it hands to done once the body is
+// read to its end; a body longer than teeMaxBody is not copied.
 type teeBody struct {
 	io.ReadCloser
-	f       *teeFilter
-	cp      *http.Request
+	done    func(body []byte)
 	buf     bytes.Buffer
-	dropped bool // longer than teeMaxBody, or sent
+	dropped bool // longer than teeMaxBody, or handed over
 }
 
 func (b *teeBody) Read(p []byte) (int, error) {
@@ -198,7 +204,7 @@ func (b *teeBody) Read(p []byte) (int, error) {
 		}
 		if err == io.EOF && !b.dropped {
 			b.dropped = true
-			b.f.send(b.cp, b.buf.Bytes())
+			b.done(b.buf.Bytes())
 		}
 	}
 	return n, err
