@@ -21,7 +21,7 @@ func TestBuiltins(t *testing.T) {
 		filters.AppendResponseHeaderName, filters.DropResponseHeaderName, filters.CopyResponseHeaderName,
 		filters.SetPathName, filters.ModPathName, filters.SetQueryName, filters.DropQueryName,
 		filters.CommentName, filters.RateLimitName, filters.ClientRateLimitName,
-		filters.ClusterRateLimitName, filters.ClusterClientRateLimitName,
+		filters.ClusterRateLimitName, filters.ClusterClientRateLimitName, filters.LocalRateLimitName,
 		filters.ConsecutiveBreakerName, filters.RateBreakerName, filters.DisableBreakerName,
 		filters.StatusName, filters.InlineContentName, filters.RedirectToName,
 		filters.BackendTimeoutName, filters.PreserveHostName, filters.ConsistentHashKeyName,

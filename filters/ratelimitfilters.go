@@ -14,6 +14,8 @@ const (
 	ClientRateLimitName        = "clientRatelimit"
 	ClusterRateLimitName       = "clusterRatelimit"
 	ClusterClientRateLimitName = "clusterClientRatelimit"
+	// LocalRateLimitName is Skipper's deprecated name of clientRatelimit.
+	LocalRateLimitName = "localRatelimit"
 )
 
 // headerRetryAfter is the header that tells a refused client when to come back (RFC 9110 §10.2.3).
@@ -49,7 +51,9 @@ var (
 //     ratelimit.ClientKey); a request carrying none of the headers is not limited;
 //   - clusterRatelimit(group, n, period): at most n per period for all routes of the group
 //     together, across every instance sharing the registry's Redis;
-//   - clusterClientRatelimit(group, n, period[, headers]): the same, per client.
+//   - clusterClientRatelimit(group, n, period[, headers]): the same, per client;
+//   - localRatelimit(n, period[, headers]): Skipper's deprecated name of clientRatelimit, with
+//     the same arguments and limit.
 //
 // period is a duration string such as "1m" or a number of seconds. A refused request is
 // answered with a *Reply of status 429 and a Retry-After header in whole seconds.
@@ -64,6 +68,7 @@ func NewRateLimitSpecs(reg *ratelimit.Registry) []Spec {
 	return []Spec{
 		&rateLimitSpec{name: RateLimitName, reg: reg, ids: ids},
 		&rateLimitSpec{name: ClientRateLimitName, reg: reg, client: true, ids: ids},
+		&rateLimitSpec{name: LocalRateLimitName, reg: reg, client: true, ids: ids},
 		&rateLimitSpec{name: ClusterRateLimitName, reg: reg, cluster: true, ids: ids},
 		&rateLimitSpec{name: ClusterClientRateLimitName, reg: reg, cluster: true, client: true, ids: ids},
 	}

@@ -39,6 +39,9 @@ func TestRateLimitFilters(t *testing.T) {
 		{"per client address", `clientRatelimit(1, "1m")`, []step{
 			{"a", 200}, {"b", 429},
 		}},
+		{"localRatelimit is clientRatelimit", `localRatelimit(2, "1m", "X-Client")`, []step{
+			{"a", 200}, {"a", 200}, {"b", 200}, {"a", 429}, {"", 200},
+		}},
 		{"cluster without redis counts per instance", `clusterRatelimit("api", 1, "1m")`, []step{
 			{"", 200}, {"", 429},
 		}},
