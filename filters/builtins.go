@@ -89,6 +89,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewReadTimeout(),
 		NewWriteTimeout(),
 		NewConsistentHashKey(),
+		NewConsistentHashBalanceFactor(),
 		NewPreserveHost(),
 	}
 	specs = append(specs, NewDynamicBackendSpecs()...)

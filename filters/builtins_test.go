@@ -25,6 +25,7 @@ func TestBuiltins(t *testing.T) {
 		filters.ConsecutiveBreakerName, filters.RateBreakerName, filters.DisableBreakerName,
 		filters.StatusName, filters.InlineContentName, filters.RedirectToName,
 		filters.BackendTimeoutName, filters.PreserveHostName, filters.ConsistentHashKeyName,
+		filters.ConsistentHashBalanceFactorName,
 		filters.ReadTimeoutName, filters.WriteTimeoutName,
 		filters.SetDynamicBackendURLName, filters.SetDynamicBackendHostName,
 		filters.SetDynamicBackendSchemeName, filters.SetDynamicBackendURLFromHeaderName,

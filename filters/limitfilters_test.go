@@ -111,3 +111,22 @@ func TestBreakerSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestConsistentHashBalanceFactorArgs(t *testing.T) {
+	spec := filters.NewConsistentHashBalanceFactor()
+	for _, args := range [][]any{{1.0}, {1.25}, {3.0}} {
+		f, err := spec.Create(args)
+		if err != nil {
+			t.Fatalf("Create(%v): %v", args, err)
+		}
+		if got := f.(filters.BalanceFactorer).BalanceFactor(); got != args[0] {
+			t.Errorf("Create(%v): factor %v", args, got)
+		}
+	}
+	testBadArgs(t, spec, []argsCase{
+		{"none", nil, "consistentHashBalanceFactor: want arguments (factor), got 0"},
+		{"below one", []any{0.5}, "consistentHashBalanceFactor: argument 1 (factor) must be a number of at least 1, got 0.5"},
+		{"string", []any{"2"}, ""},
+		{"two", []any{1.0, 2.0}, ""},
+	})
+}

@@ -25,6 +25,9 @@ type Settings struct {
 	Breaker circuit.Settings
 	// HashKey is the route's consistentHashKey filter (filters.HashKeyer), or nil.
 	HashKey filters.HashKeyer
+	// BalanceFactor is the factor of the route's consistentHashBalanceFactor filter
+	// (filters.BalanceFactorer), at least 1; zero when it has none, and loads are not bounded.
+	BalanceFactor float64
 	// PathParams says whether one of the route's filters reads the route's path parameters
 	// (filters.PathParamUser).
 	PathParams bool
@@ -54,6 +57,9 @@ func resolveSettings(fs []filters.Filter) Settings {
 		}
 		if h, ok := f.(filters.HashKeyer); ok {
 			s.HashKey = h
+		}
+		if b, ok := f.(filters.BalanceFactorer); ok {
+			s.BalanceFactor = b.BalanceFactor()
 		}
 		if u, ok := f.(filters.PathParamUser); ok && u.UsesPathParams() {
 			s.PathParams = true

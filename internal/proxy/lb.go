@@ -100,6 +100,11 @@ func (lb *balancer) usable(i int, tried []bool, now int64, anyUp bool) bool {
 // has been tried. Endpoints that refused a connection recently are skipped while an untried one
 // is up; when none is, they are tried anyway. key is the request's consistentHash key.
 func (lb *balancer) pick(key string, tried []bool, now int64) int {
+	return lb.pickBounded(key, 0, tried, now)
+}
+
+// pickBounded is pick with the balance factor of a consistentHash route (0 for none).
+func (lb *balancer) pickBounded(key string, factor float64, tried []bool, now int64) int {
 	n := len(lb.endpoints)
 	anyUp, anyLeft := false, false
 	for i, e := range lb.endpoints {
@@ -133,7 +138,7 @@ func (lb *balancer) pick(key string, tried []bool, now int64) int {
 		}
 		return a
 	case routing.AlgorithmConsistentHash:
-		return lb.onRing(hashKey(key), tried, now, anyUp)
+		return lb.onRing(hashKey(key), factor, tried, now, anyUp)
 	default: // roundRobin
 		// Skipping takes the next turn rather than the next endpoint, so that the turns of a
 		// dead endpoint are shared by all the others instead of going to its neighbour.
@@ -146,8 +151,11 @@ func (lb *balancer) pick(key string, tried []bool, now int64) int {
 	}
 }
 
-// onRing returns the first usable endpoint clockwise from h on the ring.
-func (lb *balancer) onRing(h uint64, tried []bool, now int64, anyUp bool) int {
+// onRing returns the first usable endpoint clockwise from h on the ring. With a balance factor
+// (consistent hashing with bounded loads, as Skipper's consistentHashBalanceFactor), it is the
+// first usable endpoint whose requests in flight are at most factor times the average, the new
+// request counted in; when none is, the first usable one.
+func (lb *balancer) onRing(h uint64, factor float64, tried []bool, now int64, anyUp bool) int {
 	start, _ := slices.BinarySearchFunc(lb.ring, h, func(p ringPoint, h uint64) int {
 		switch {
 		case p.hash < h:
@@ -157,12 +165,28 @@ func (lb *balancer) onRing(h uint64, tried []bool, now int64, anyUp bool) int {
 		}
 		return 0
 	})
+	target := -1.0
+	if factor > 0 {
+		sum := 1.0
+		for _, e := range lb.endpoints {
+			sum += float64(e.inFlight.Load())
+		}
+		target = sum / float64(len(lb.endpoints)) * factor
+	}
+	first := -1
 	for k := range lb.ring {
-		if i := lb.ring[(start+k)%len(lb.ring)].ep; lb.usable(i, tried, now, anyUp) {
+		i := lb.ring[(start+k)%len(lb.ring)].ep
+		if !lb.usable(i, tried, now, anyUp) {
+			continue
+		}
+		if target < 0 || float64(lb.endpoints[i].inFlight.Load()) <= target {
 			return i
 		}
+		if first < 0 {
+			first = i
+		}
 	}
-	return -1
+	return first
 }
 
 // hashKeyOf returns the consistentHash key of out on route: that of the route's last
@@ -214,7 +238,7 @@ func (p *Proxy) forwardLB(w *responseRecorder, r, out *http.Request, route *rout
 	}
 	for {
 		now := p.now().UnixNano()
-		i := lb.pick(key, tried, now)
+		i := lb.pickBounded(key, route.Settings.BalanceFactor, tried, now)
 		tried[i] = true
 		ep := lb.endpoints[i]
 		out.URL.Scheme, out.URL.Host = ep.url.Scheme, ep.url.Host
