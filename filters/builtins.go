@@ -105,6 +105,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	specs = append(specs, NewUnsupportedSpecs()...)
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
 	specs = append(specs, NewBackendRateLimit(o.RateLimits))
+	specs = append(specs, NewClusterLeakyBucketRateLimit(o.RateLimits))
 	specs = append(specs, NewBreakerSpecs()...)
 	if o.Tokens != nil {
 		specs = append(specs, NewOAuth2ClientCredentials(o.Tokens))

@@ -130,3 +130,19 @@ func TestConsistentHashBalanceFactorArgs(t *testing.T) {
 		{"two", []any{1.0, 2.0}, ""},
 	})
 }
+
+func TestClusterLeakyBucketRateLimitArgs(t *testing.T) {
+	spec := filters.NewClusterLeakyBucketRateLimit(nil)
+	if _, err := spec.Create([]any{"auth-${request.header.Authorization}", 1.0, "5s", 2.0, 1.0}); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	testBadArgs(t, spec, []argsCase{
+		{"four", []any{"l", 1.0, "1s", 1.0}, "clusterLeakyBucketRatelimit: want arguments (label, volume, period, capacity, increment), got 4"},
+		{"label", []any{1.0, 1.0, "1s", 1.0, 1.0}, "clusterLeakyBucketRatelimit: argument 1 (label) must be a string, got float64"},
+		{"zero volume", []any{"l", 0.0, "1s", 1.0, 1.0}, "clusterLeakyBucketRatelimit: argument 2 (volume): 0 is not a whole number from 1 to 1073741824"},
+		{"fraction", []any{"l", 1.0, "1s", 1.5, 1.0}, ""},
+		{"zero increment", []any{"l", 1.0, "1s", 1.0, 0.0}, ""},
+		{"period", []any{"l", 1.0, "soon", 1.0, 1.0}, ""},
+		{"rate too fast", []any{"l", 10000.0, "1ms", 1.0, 1.0}, ""},
+	})
+}

@@ -96,6 +96,7 @@ type kind uint8
 const (
 	kindLocal kind = iota
 	kindCluster
+	kindLeakyBucket
 )
 
 type limiterKey struct {

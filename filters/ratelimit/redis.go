@@ -52,11 +52,13 @@ return {0, tonumber(nth[2]) + period - now}
 // clusterStore is what the cluster limiters of one Registry share: the client, the script, the
 // failure policy and its bookkeeping.
 type clusterStore struct {
-	client     *redis.Client
-	script     *redis.Script
-	failClosed bool
-	log        logrus.FieldLogger
-	onError    func()
+	client *redis.Client
+	script *redis.Script
+	// bucketScript is the leaky bucket's script.
+	bucketScript *redis.Script
+	failClosed   bool
+	log          logrus.FieldLogger
+	onError      func()
 
 	instance string        // random, so members from different processes never collide
 	seq      atomic.Uint64 // members from this process
@@ -69,12 +71,13 @@ func newClusterStore(c *redis.Client, failClosed bool, log logrus.FieldLogger, o
 	var id [8]byte
 	_, _ = rand.Read(id[:]) // crypto/rand.Read never fails
 	return &clusterStore{
-		client:     c,
-		script:     redis.NewScript(slidingWindowScript),
-		failClosed: failClosed,
-		log:        log,
-		onError:    onError,
-		instance:   hex.EncodeToString(id[:]),
+		client:       c,
+		script:       redis.NewScript(slidingWindowScript),
+		bucketScript: redis.NewScript(leakyBucketScript),
+		failClosed:   failClosed,
+		log:          log,
+		onError:      onError,
+		instance:     hex.EncodeToString(id[:]),
 	}
 }
 
