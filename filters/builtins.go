@@ -72,6 +72,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewStatus(),
 		NewInlineContent(),
 		NewInlineContentIfStatus(),
+		NewStatic(),
 		NewRepeatContent(),
 		NewRepeatContentHex(),
 		NewWrapContent(),
