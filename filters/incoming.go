@@ -31,6 +31,8 @@ type Exchange struct {
 	maskQuery []string
 	// queueRelease give back the places the request's fifo and lifo filters took.
 	queueRelease []func()
+	// teeLoopback serves the copies of teeLoopback filters; nil: they are dropped.
+	teeLoopback func(*http.Request)
 }
 
 // exchangeKey is the context key under which an Exchange finds itself.

@@ -59,8 +59,8 @@ var (
 )
 
 // NewTeeSpecs returns the specs of tee(url[, regexp, replacement]), its deprecated name Tee,
-// teenf, which does not follow the shadow backend's redirects, and teeResponse (see
-// teeResponseSpec.Create), which shares their client and bounds. Each sends a copy of the
+// teenf, which does not follow the shadow backend's redirects, and teeResponse and
+// teeLoopback (see their Create), which share their client and bounds. Each sends a copy of the
 // request to url's scheme and host, as Skipper's do, with the path (rewritten by regexp and
 // replacement when given) and query the filters before it left, and does not wait for it: the
 // copy's answer is read and dropped. Failures of the shadow backend are logged to log at debug
@@ -99,6 +99,7 @@ func NewTeeSpecs(log logrus.FieldLogger) []Spec {
 		&teeSpec{name: TeeDeprecatedName, follow: true, shared: sh},
 		&teeSpec{name: TeeNoFollowName, shared: sh},
 		&teeResponseSpec{shared: sh},
+		&teeLoopbackSpec{shared: sh},
 	}
 }
 

@@ -126,6 +126,8 @@ type Proxy struct {
 	warned sync.Map // string -> *atomic.Int64
 
 	draining atomic.Bool // set by Drain
+
+	teeLoop func(*http.Request) // serveTee, bound once
 }
 
 // New returns a Proxy. It panics if opts.Router is nil or opts.ForwardedHeaders holds a bad Port
@@ -160,6 +162,7 @@ func New(opts Options) *Proxy {
 
 		maxLoopbacks: opts.MaxLoopbacks,
 	}
+	p.teeLoop = p.serveTee
 	if p.maxLoopbacks == 0 {
 		p.maxLoopbacks = defaultMaxLoopbacks
 	}
@@ -345,6 +348,7 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 	// still read the client's request, ${id} the route's path parameters, and the
 	// setDynamicBackend filters hand the proxy a destination.
 	ex := filters.NewExchange(src.Context(), r, pathParams(route, src))
+	ex.SetTeeLoopback(p.teeLoop)
 	ex.KeepAccessLog(w.exchange)
 	w.exchange = ex // for the access log switch
 	out := src.Clone(ex)

@@ -106,7 +106,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 	if err != nil {
 		t.Fatalf("parsing routes: %v", err)
 	}
-	table, errs := routing.Compile(defs, routing.CompileOptions{Filters: reg, Log: log})
+	table, errs := routing.Compile(defs, routing.CompileOptions{Filters: reg, Log: log, TeeKey: filters.TeeLoopbackKey})
 	if len(errs) > 0 {
 		t.Fatalf("compiling routes: %v", errs)
 	}

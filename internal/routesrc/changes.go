@@ -32,7 +32,8 @@ type Changes struct {
 
 // compileOptions returns the options routing.Compile takes from c, which may be nil.
 func (c *Changes) compileOptions(reg *filters.Registry, log logrus.FieldLogger) routing.CompileOptions {
-	return routing.CompileOptions{Filters: reg, Log: log, IgnoreTrailingSlash: c != nil && c.IgnoreTrailingSlash}
+	return routing.CompileOptions{Filters: reg, Log: log, IgnoreTrailingSlash: c != nil && c.IgnoreTrailingSlash,
+		TeeKey: filters.TeeLoopbackKey}
 }
 
 // Rewrite is a regexp replacement applied to each predicate and filter of a route, written as
