@@ -29,6 +29,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewBearerInjector(src),
 		NewSetRequestHeaderFromSecret(src),
 		NewBasicAuthFromSecret(src),
+		NewBasicAuth(o.Log),
 		NewSetRequestHeader(),
 		NewDropRequestHeader(),
 		NewAppendRequestHeader(),

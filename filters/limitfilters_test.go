@@ -3,6 +3,8 @@ package filters_test
 import (
 	"errors"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -144,5 +146,29 @@ func TestClusterLeakyBucketRateLimitArgs(t *testing.T) {
 		{"zero increment", []any{"l", 1.0, "1s", 1.0, 0.0}, ""},
 		{"period", []any{"l", 1.0, "soon", 1.0, 1.0}, ""},
 		{"rate too fast", []any{"l", 10000.0, "1ms", 1.0, 1.0}, ""},
+	})
+}
+
+func TestBasicAuthArgs(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad")
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(bad, []byte("no colon here\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(plain, []byte("bob:secret-in-clear\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spec := filters.NewBasicAuth(nil)
+	if _, err := spec.Create([]any{filepath.Join(dir, "missing"), "realm"}); err != nil {
+		t.Errorf("a missing file: %v, want the route to load", err)
+	}
+	testBadArgs(t, spec, []argsCase{
+		{"none", nil, ""},
+		{"empty", []any{""}, "basicAuth: argument 1 (htpasswd file) must not be empty"},
+		{"three", []any{"f", "r", "x"}, ""},
+		{"quote in realm", []any{plain, `a"b`}, "basicAuth: argument 2 (realm) must not hold quotes, backslashes or control characters"},
+		{"malformed", []any{bad}, "basicAuth: htpasswd file: line 1: want user:hash"},
+		{"plain text", []any{plain}, `basicAuth: htpasswd file: line 1: the hash of user "bob" is none of bcrypt, MD5 ($apr1$, $1$) or SHA-1 ({SHA})`},
 	})
 }
