@@ -221,15 +221,17 @@ func TestSecretRevokedAndRestored(t *testing.T) {
 	// A directory where the file was: not a revocation, a read failure; keep serving.
 	must(t, os.Remove(path))
 	must(t, os.Mkdir(path, 0o755))
+	// The earlier "credential unavailable" warning names the path too: wait for this one.
+	const unreadable = "Cannot read secret file"
 	poll.Until(t, 2*time.Second, "warning about the unreadable secret", func() bool {
-		return countLines(p.Log(), "level=warning", path) > 0
+		return countLines(p.Log(), "level=warning", unreadable, path) > 0
 	})
 	for range 3 {
 		if _, body := p.Do(t, "GET", "any", "/"); body != "Bearer "+canary+"-second" {
 			t.Fatalf("the last good value was not kept")
 		}
 	}
-	if n := countLines(p.Log(), "level=warning", path); n != 1 {
+	if n := countLines(p.Log(), "level=warning", unreadable, path); n != 1 {
 		t.Errorf("got %d warnings about %s, want 1:\n%s", n, path, p.Log())
 	}
 	checkNoCanary(t, p)
