@@ -62,10 +62,13 @@ func (s *basicSpec) Create(args []any) (Filter, error) {
 func (f *basicFilter) Request(r *http.Request) error {
 	user, password, err := f.credentials()
 	if err != nil {
+		RecordCredentialUse(r, CredentialUse{Filter: BasicAuthFromSecretName, Secret: f.password, Err: err})
 		delete(r.Header, headerAuthorization)
 		return err
 	}
-	setHeader(r, headerAuthorization, basicValue(user, password))
+	v := basicValue(user, password)
+	RecordCredentialUse(r, CredentialUse{Filter: BasicAuthFromSecretName, Secret: f.password, Value: password, Also: v[len(basicPrefix):]})
+	setHeader(r, headerAuthorization, v)
 	return nil
 }
 

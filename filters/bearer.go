@@ -50,6 +50,7 @@ func (s *bearerSpec) Create(args []any) (Filter, error) {
 
 func (f *bearerFilter) Request(r *http.Request) error {
 	v, err := secretValue(f.src, BearerInjectorName, f.secret)
+	RecordCredentialUse(r, CredentialUse{Filter: BearerInjectorName, Secret: f.secret, Value: v, Err: err})
 	if err != nil {
 		// Fail closed: never let the client's own Authorization through in place of ours.
 		delete(r.Header, headerAuthorization)

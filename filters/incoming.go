@@ -33,6 +33,8 @@ type Exchange struct {
 	queueRelease []func()
 	// teeLoopback serves the copies of teeLoopback filters; nil: they are dropped.
 	teeLoopback func(*http.Request)
+	// uses are the credential uses recorded and not yet taken (RecordCredentialUse).
+	uses []CredentialUse
 }
 
 // exchangeKey is the context key under which an Exchange finds itself.

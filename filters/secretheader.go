@@ -73,6 +73,7 @@ func (s *secretHeaderSpec) Create(args []any) (Filter, error) {
 
 func (f *secretHeaderFilter) Request(r *http.Request) error {
 	v, err := secretValue(f.src, SetRequestHeaderFromSecretName, f.secret)
+	RecordCredentialUse(r, CredentialUse{Filter: SetRequestHeaderFromSecretName, Secret: f.secret, Value: v, Err: err})
 	if err != nil {
 		delete(r.Header, f.header)
 		return err
