@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/internal/audit"
 	"github.com/skipper-egress/skipper/internal/connlimit"
 	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/internal/proxy"
@@ -39,6 +40,7 @@ type app struct {
 	transport *proxy.Transport
 	forward   *proxy.Forwarder
 	handler   *proxy.Proxy
+	audit     *audit.Log          // nil without -audit-log
 	certs     *tlsreload.Reloader // nil without -tls-cert
 	server    *http.Server
 	ln        net.Listener
@@ -52,7 +54,7 @@ type app struct {
 // newApp builds every component in dependency order: secrets, filters, routes, then the proxy
 // and its listeners. On error nothing is left open: components that watch files or run timers
 // start only in run, and what holds a socket is closed here.
-func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err error) {
+func newApp(cfg Config, log *logrus.Logger, stdout, accessOut io.Writer) (_ *app, err error) {
 	a := &app{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
@@ -117,7 +119,15 @@ func newApp(cfg Config, log *logrus.Logger, accessOut io.Writer) (_ *app, err er
 	if a.certs, err = newCerts(cfg, log); err != nil {
 		return nil, err
 	}
-	a.handler = newProxy(cfg, router, a.transport, a.forward, a.limits.breakers, m, log, accessOut)
+	if cfg.AuditLog != "" {
+		if a.audit, err = audit.Open(cfg.AuditLog, stdout, accessOut, log); err != nil {
+			return nil, err
+		}
+		if err := m.RegisterAuditDrops(a.audit.Dropped); err != nil {
+			return nil, err
+		}
+	}
+	a.handler = newProxy(cfg, router, a.transport, a.forward, a.limits.breakers, m, log, accessOut, a.audit)
 	a.server = newServer(cfg, a.handler, log)
 	connOpts := cfg.connLimits(connlimit.FileLimit())
 	var conns *connlimit.Listener
@@ -199,6 +209,7 @@ func (a *app) background(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Go(func() { logStopped("Routes watcher", a.routes.Run(ctx)) })
 	wg.Go(func() { logStopped("Backend transport", a.transport.Run(ctx)) })
 	wg.Go(func() { logStopped("Forward proxy", a.forward.Run(ctx)) })
+	wg.Go(func() { logStopped("Audit log", a.audit.Run(ctx)) }) // nil: returns at once
 	if a.certs != nil {
 		wg.Go(func() { logStopped("Certificate watcher", a.certs.Run(ctx)) })
 	}
@@ -223,6 +234,7 @@ func (a *app) reload() {
 	notify(a.log, sdnotify.Reloading)
 	a.routes.Reload()
 	a.store.Refresh()
+	a.audit.Reopen() // after a log rotation
 	if a.certs != nil {
 		a.certs.Reload() //nolint:errcheck // Reload logs what failed
 	}

@@ -39,6 +39,7 @@ type Config struct {
 	ApplicationLogJSON        bool
 	AccessLogDisabled         bool
 	AccessLogJSON             bool
+	AuditLog                  string
 	SupportListener           string
 	EnableProfile             bool
 
@@ -135,6 +136,8 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs.BoolVar(&cfg.ApplicationLogJSON, "application-log-json-enabled", false, "write the application log as JSON")
 	fs.BoolVar(&cfg.AccessLogDisabled, "access-log-disabled", false, "turn the access log off, except on routes with enableAccessLog")
 	fs.BoolVar(&cfg.AccessLogJSON, "access-log-json-enabled", false, "write the access log as JSON")
+	fs.StringVar(&cfg.AuditLog, "audit-log", "",
+		"write one JSON line per credential use and forward-proxy decision to stderr, stdout or a file (reopened on SIGHUP)")
 	fs.StringVar(&cfg.SupportListener, "support-listener", ":9911",
 		"address of the listener for /metrics, /healthz, /ready and /routes; empty turns it off")
 	addRouteFlags(fs, cfg)

@@ -72,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(stop)
 	err = func() error {
-		a, err := newApp(cfg, log, stderr)
+		a, err := newApp(cfg, log, stdout, stderr)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters/circuit"
+	"github.com/skipper-egress/skipper/internal/audit"
 	"github.com/skipper-egress/skipper/internal/connlimit"
 	"github.com/skipper-egress/skipper/internal/logging"
 	"github.com/skipper-egress/skipper/internal/metrics"
@@ -49,7 +50,7 @@ func transportOptions(cfg Config) (proxy.TransportOptions, error) {
 // newProxy builds the request handler from the command line. Validate has checked the forwarded
 // headers flags.
 func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, fwd *proxy.Forwarder,
-	breakers *circuit.Registry, m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer) *proxy.Proxy {
+	breakers *circuit.Registry, m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer, auditLog *audit.Log) *proxy.Proxy {
 	opts := proxy.Options{
 		Forward:             fwd,
 		Breakers:            breakers,
@@ -65,6 +66,7 @@ func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, f
 		AccessLogJSON:       cfg.AccessLogJSON,
 		AccessLogDisabled:   cfg.AccessLogDisabled,
 		AccessLog:           accessOut,
+		Audit:               auditLog,
 	}
 	opts.ForwardedHeaders, _ = cfg.forwardedHeaders()
 	return proxy.New(opts)

@@ -83,7 +83,8 @@ func TestSupportListener(t *testing.T) {
 		{`skipper_requests_total{method="GET",route="api",status="200"}`, 3},
 		{`skipper_requests_total{method="GET",route="gone",status="503"}`, 1},
 		{`skipper_requests_total{method="GET",route="(no route)",status="404"}`, 1},
-		{`skipper_credential_injections_total{filter="bearerinjector"}`, 3},
+		{`skipper_credential_injections_total{filter="bearerinjector",outcome="injected",route="api"}`, 3},
+		{`skipper_credential_injections_total{filter="bearerinjector",outcome="unavailable",route="gone"}`, 1},
 		{`skipper_credential_injection_failures_total{filter="bearerinjector",reason="not found"}`, 1},
 		{`skipper_backend_duration_seconds_count{route="api"}`, 3},
 	}

@@ -20,7 +20,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		{"Served without serve series", func() { m.Served("gh", "api.github.com", "GET", 200, time.Millisecond) }},
 		{"BackendDone", func() { m.BackendDone("gh", time.Millisecond) }},
 		{"BackendError", func() { m.BackendError("gh", KindTimeout) }},
-		{"Injection", func() { m.Injection("bearerinjector") }},
+		{"Injection", func() { m.Injection("gh", "bearerinjector", OutcomeInjected) }},
 		{"InjectionFailed", func() { m.InjectionFailed("bearerinjector", ReasonNotFound) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,7 +11,7 @@ func warm(m *Metrics) {
 	m.RequestDone("gh", "GET", 200, time.Millisecond)
 	m.BackendDone("gh", time.Millisecond)
 	m.BackendError("gh", KindTimeout)
-	m.Injection("bearerinjector")
+	m.Injection("gh", "bearerinjector", OutcomeInjected)
 	m.InjectionFailed("bearerinjector", ReasonNotFound)
 }
 
@@ -71,7 +71,7 @@ func BenchmarkInjection(b *testing.B) {
 	warm(m)
 	b.ReportAllocs()
 	for b.Loop() {
-		m.Injection("bearerinjector")
+		m.Injection("gh", "bearerinjector", OutcomeInjected)
 	}
 }
 

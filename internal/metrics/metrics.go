@@ -14,8 +14,9 @@
 //	skipper_routes_last_reload_timestamp_seconds          gauge: unix time of the last reload attempt
 //	skipper_secrets_loaded                                gauge: secrets the store holds
 //	skipper_secret_age_seconds{path}                      gauge: time since the secret's value was read
-//	skipper_credential_injections_total{filter}           counter: credentials injected
+//	skipper_credential_injections_total{route,filter,outcome} counter: credential uses
 //	skipper_credential_injection_failures_total{filter,reason} counter: credentials not injected
+//	skipper_audit_log_dropped_total                       counter: audit log lines lost (RegisterAuditDrops)
 //
 // With Options (Skipper's -serve-* switches), also, as Skipper names them:
 //
@@ -38,7 +39,8 @@
 //   - method: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, CONNECT, TRACE or "other";
 //   - status: the response status, 100 to 599, or "other";
 //   - kind: dial, timeout, reset or other;
-//   - filter: a registered filter name; reason: one of the Reason* constants;
+//   - filter: a registered filter name; reason: one of the Reason* constants; outcome: one of
+//     the Outcome* constants;
 //   - path: the file path of a secret under the credentials paths, never its value;
 //   - code, method, host (serve series only): the status, the method as Skipper labels it
 //     ("_unknownmethod_" for others), and the request's Host as Skipper writes it (dots as
@@ -61,13 +63,14 @@ import (
 const (
 	namespace = "skipper"
 
-	labelRoute  = "route"
-	labelMethod = "method"
-	labelStatus = "status"
-	labelKind   = "kind"
-	labelFilter = "filter"
-	labelReason = "reason"
-	labelPath   = "path"
+	labelRoute   = "route"
+	labelMethod  = "method"
+	labelStatus  = "status"
+	labelKind    = "kind"
+	labelFilter  = "filter"
+	labelReason  = "reason"
+	labelPath    = "path"
+	labelOutcome = "outcome"
 )
 
 // NoRoute is the route label of requests that matched no route. Pass it as the routeID of
@@ -98,8 +101,9 @@ type Recorder interface {
 	// BackendError counts a backend round trip that failed; kind is one of the Kind*
 	// constants, as BackendErrorKind returns them.
 	BackendError(routeID, kind string)
-	// Injection counts a credential that filter injected.
-	Injection(filter string)
+	// Injection counts a use of a credential by filter on the route routeID; outcome is one of
+	// the Outcome* constants (filters.CredentialUse.Result).
+	Injection(routeID, filter, outcome string)
 	// InjectionFailed counts a credential that filter could not inject; reason is one of the
 	// Reason* constants, as FailureReason returns them.
 	InjectionFailed(filter, reason string)
@@ -129,7 +133,7 @@ func (Nop) BackendDone(string, time.Duration) {}
 func (Nop) BackendError(string, string) {}
 
 // Injection does nothing.
-func (Nop) Injection(string) {}
+func (Nop) Injection(string, string, string) {}
 
 // InjectionFailed does nothing.
 func (Nop) InjectionFailed(string, string) {}
@@ -201,8 +205,8 @@ func NewWithOptions(o Options) *Metrics {
 	m.reloadTime = newGauge("routes_last_reload_timestamp_seconds", "Unix time of the last route reload, applied or not.")
 	m.injections = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "credential_injections_total",
-		Help: "Credentials injected into requests, by filter.",
-	}, []string{labelFilter})
+		Help: "Credential uses by route, filter and outcome (injected, unavailable, failed, other).",
+	}, []string{labelRoute, labelFilter, labelOutcome})
 	m.injectionFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: namespace, Name: "credential_injection_failures_total",
 		Help: "Credentials that could not be injected, by filter and reason.",
@@ -287,6 +291,7 @@ func (m *Metrics) RetainRoutes(ids []string) {
 		m.requestSeconds.DeletePartialMatch(l)
 		m.backendSeconds.DeletePartialMatch(l)
 		m.backendErrors.DeletePartialMatch(l)
+		m.injections.DeletePartialMatch(l)
 		if m.serve != nil {
 			m.serve.forget(l)
 		}

@@ -53,8 +53,10 @@ func TestScrapeShowsCountersMoving(t *testing.T) {
 	m.BackendError("gh", KindTimeout)
 	m.BackendError("gh", KindTimeout)
 	m.BackendError("gh", "no such kind "+canarySecret) // counts as other, never as a label
-	m.Injection("bearerinjector")
-	m.Injection("bearerinjector")
+	m.Injection("gh", "bearerinjector", OutcomeInjected)
+	m.Injection("gh", "bearerinjector", OutcomeInjected)
+	m.Injection("gh", "bearerinjector", OutcomeUnavailable)
+	m.Injection("gh", "bearerinjector", "leaked "+canarySecret) // other, never a label
 	m.InjectionFailed("bearerinjector", ReasonNotFound)
 	m.InjectionFailed("oauth2ClientCredentials", ReasonTokenEndpoint)
 	m.InjectionFailed("oauth2ClientCredentials", "token "+canaryToken+" rejected") // other
@@ -87,7 +89,10 @@ func TestScrapeShowsCountersMoving(t *testing.T) {
 		{"skipper_backend_errors_total", []string{"route", "gh", "kind", "reset"}, 0},
 		{"skipper_backend_errors_total", []string{"route", "gh", "kind", "other"}, 1},
 		{"skipper_requests_in_flight", nil, 1},
-		{"skipper_credential_injections_total", []string{"filter", "bearerinjector"}, 2},
+		{"skipper_credential_injections_total", []string{"route", "gh", "filter", "bearerinjector", "outcome", "injected"}, 2},
+		{"skipper_credential_injections_total", []string{"route", "gh", "filter", "bearerinjector", "outcome", "unavailable"}, 1},
+		{"skipper_credential_injections_total", []string{"route", "gh", "filter", "bearerinjector", "outcome", "failed"}, 0},
+		{"skipper_credential_injections_total", []string{"route", "gh", "filter", "bearerinjector", "outcome", "other"}, 1},
 		{"skipper_credential_injection_failures_total", []string{"filter", "bearerinjector", "reason", "not found"}, 1},
 		{"skipper_credential_injection_failures_total", []string{"filter", "bearerinjector", "reason", "empty value"}, 0},
 		{"skipper_credential_injection_failures_total", []string{"filter", "oauth2ClientCredentials", "reason", "token endpoint"}, 1},
@@ -131,12 +136,13 @@ func TestScrapeShowsCountersMoving(t *testing.T) {
 func checkBoundedLabels(t *testing.T, sc scrape) {
 	t.Helper()
 	allowed := map[string][]string{
-		labelRoute:  {"gh", "(unnamed)", "(no route)"},
-		labelMethod: {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "other"},
-		labelKind:   {KindDial, KindTimeout, KindReset, KindOther},
-		labelFilter: {"bearerinjector", "oauth2ClientCredentials"},
-		labelReason: {ReasonNotFound, ReasonEmptyValue, ReasonControlCharacter, ReasonTokenEndpoint, ReasonOther},
-		labelPath:   {"/creds/github", "/creds/stripe"},
+		labelRoute:   {"gh", "(unnamed)", "(no route)"},
+		labelMethod:  {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "other"},
+		labelKind:    {KindDial, KindTimeout, KindReset, KindOther},
+		labelFilter:  {"bearerinjector", "oauth2ClientCredentials"},
+		labelReason:  {ReasonNotFound, ReasonEmptyValue, ReasonControlCharacter, ReasonTokenEndpoint, ReasonOther},
+		labelPath:    {"/creds/github", "/creds/stripe"},
+		labelOutcome: outcomeLabels[:],
 	}
 	var buckets []string
 	for _, b := range durationBuckets() {
@@ -224,6 +230,7 @@ func TestRetainRoutes(t *testing.T) {
 		m.RequestStarted()
 		m.RequestDone(id, "GET", 200, time.Millisecond)
 		m.BackendDone(id, time.Millisecond)
+		m.Injection(id, "bearerinjector", OutcomeInjected)
 	}
 	m.RetainRoutes([]string{"a"})
 	sc := scrapeMetrics(t, m)
@@ -243,6 +250,10 @@ func TestRetainRoutes(t *testing.T) {
 		_, got = sc.value("skipper_backend_duration_seconds_count", "route", tc.route)
 		if got != tc.want {
 			t.Errorf("route %q backend histogram: exposed %v, want %v", tc.route, got, tc.want)
+		}
+		_, got = sc.value("skipper_credential_injections_total", "route", tc.route, "filter", "bearerinjector", "outcome", "injected")
+		if got != tc.want {
+			t.Errorf("route %q injections: exposed %v, want %v", tc.route, got, tc.want)
 		}
 	}
 	// A route that comes back is counted afresh and exposed again.
@@ -266,7 +277,7 @@ func TestConcurrentRecording(t *testing.T) {
 				m.RequestStarted()
 				m.BackendDone(id, time.Millisecond)
 				m.RequestDone(id, "GET", 200+i%2, time.Millisecond)
-				m.Injection("bearerinjector")
+				m.Injection(id, "bearerinjector", OutcomeInjected)
 			}
 		})
 	}
@@ -284,7 +295,13 @@ func TestConcurrentRecording(t *testing.T) {
 	if got, _ := sc.value("skipper_requests_in_flight"); got != 0 {
 		t.Errorf("in flight: got %g, want 0", got)
 	}
-	if got, _ := sc.value("skipper_credential_injections_total", "filter", "bearerinjector"); got != workers*each {
+	var injections float64
+	for _, s := range sc.samples {
+		if s.name == "skipper_credential_injections_total" {
+			injections += s.value
+		}
+	}
+	if got := injections; got != workers*each {
 		t.Errorf("injections: got %g, want %d", got, workers*each)
 	}
 }
@@ -296,7 +313,7 @@ func TestNilAndNopRecordNothing(t *testing.T) {
 		r.RequestDone("a", "GET", 200, time.Second)
 		r.BackendDone("a", time.Second)
 		r.BackendError("a", KindDial)
-		r.Injection("f")
+		r.Injection("a", "f", OutcomeInjected)
 		r.InjectionFailed("f", ReasonOther)
 	}
 	m.RoutesApplied(1, 0, true)

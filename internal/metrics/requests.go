@@ -105,6 +105,8 @@ type routeSeries struct {
 	backend  prometheus.Observer
 	errs     [numKinds]prometheus.Counter
 	requests cowMap[uint32, prometheus.Counter] // key: method class << 16 | statusKey
+	// injections are the credential uses on the route, by filter name.
+	injections cowMap[string, *injectionSeries]
 }
 
 // route returns the series of routeID, creating them on first use.
@@ -186,7 +188,6 @@ func (m *Metrics) BackendError(routeID, kind string) {
 
 // filterSeries holds the resolved children of one filter.
 type filterSeries struct {
-	ok     prometheus.Counter
 	failed [numReasons]prometheus.Counter
 }
 
@@ -197,20 +198,12 @@ func (m *Metrics) filter(name string) *filterSeries {
 	}
 	return m.byFilter.loadOrCreate(name, func() *filterSeries {
 		label := sanitize(name)
-		s := &filterSeries{ok: m.injections.WithLabelValues(label)}
+		s := &filterSeries{}
 		for r := range s.failed {
 			s.failed[r] = m.injectionFailures.WithLabelValues(label, reasonLabel(uint8(r)))
 		}
 		return s
 	})
-}
-
-// Injection counts a credential injected by filter, a registered filter name.
-func (m *Metrics) Injection(filter string) {
-	if m == nil {
-		return
-	}
-	m.filter(filter).ok.Inc()
 }
 
 // InjectionFailed counts a credential that filter, a registered filter name, could not inject.

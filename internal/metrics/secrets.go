@@ -33,6 +33,19 @@ func (m *Metrics) RegisterSecrets(src SecretLister) error {
 	})
 }
 
+// RegisterAuditDrops exposes skipper_audit_log_dropped_total, the audit log lines dropped
+// because the log could not keep up or a write failed, as dropped returns it. On a nil
+// *Metrics it does nothing.
+func (m *Metrics) RegisterAuditDrops(dropped func() uint64) error {
+	if m == nil {
+		return nil
+	}
+	return m.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: namespace, Name: "audit_log_dropped_total",
+		Help: "Audit log lines dropped because the log could not keep up or a write failed.",
+	}, func() float64 { return float64(dropped()) }))
+}
+
 // secretsCollector is a prometheus.Collector over a SecretLister.
 type secretsCollector struct {
 	src         SecretLister

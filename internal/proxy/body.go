@@ -35,6 +35,14 @@ type responseRecorder struct {
 	// exchange is the Exchange of the last route the request was served by; its access log
 	// switch decides whether the request is logged.
 	exchange *filters.Exchange
+
+	// For the audit log: the credential uses, the forward proxy's decision (see decide), the
+	// authenticated proxy user, the matched route's name and where the request was sent.
+	uses      []credUse
+	decision  string
+	proxyUser string
+	routeName string
+	sent      sentTo
 }
 
 func (w *responseRecorder) WriteHeader(code int) {

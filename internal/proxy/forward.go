@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/internal/audit"
 	"github.com/skipper-egress/skipper/internal/forward"
 	"github.com/skipper-egress/skipper/internal/mitm"
 	"github.com/skipper-egress/skipper/routing"
@@ -64,6 +65,7 @@ func isForward(r *http.Request) bool {
 // denyForward answers a forward-proxy request that no route allows with 403 and logs it. Nothing
 // is dialed.
 func (p *Proxy) denyForward(w *responseRecorder, r *http.Request, reason string) {
+	w.decide(audit.DecisionDenied)
 	p.log.WithFields(logrus.Fields{fieldHost: r.Host, "method": r.Method, "remote": r.RemoteAddr}).
 		Warnf("forward proxy request denied: %s", reason)
 	http.Error(w, "Forbidden: "+reason, http.StatusForbidden)
@@ -160,6 +162,7 @@ func (p *Proxy) blindTunnel(w *responseRecorder, r *http.Request, route *routing
 		p.fail(w, r, route, err)
 		return
 	}
+	w.decide(audit.DecisionTunnelled)
 	stats, err := p.fwd.tunnels.Run(ctx, client, upstream)
 	w.written = stats.Down
 	p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host, "up": stats.Up, "down": stats.Down, fieldError: err}).

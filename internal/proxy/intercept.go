@@ -14,6 +14,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/skipper-egress/skipper/internal/audit"
 	"github.com/skipper-egress/skipper/internal/forward"
 	"github.com/skipper-egress/skipper/routing"
 )
@@ -51,6 +52,7 @@ func (p *Proxy) intercept(w *responseRecorder, r *http.Request, route *routing.R
 		p.fail(w, r, route, err)
 		return
 	}
+	w.decide(audit.DecisionIntercepted)
 	conn := tls.Server(client, p.fwd.ca.ForHost(host))
 	defer conn.Close()
 	hctx, cancel := context.WithTimeout(ctx, interceptHandshakeTimeout)
@@ -61,14 +63,14 @@ func (p *Proxy) intercept(w *responseRecorder, r *http.Request, route *routing.R
 			Debug("tls handshake in intercepted tunnel failed")
 		return
 	}
-	p.serveIntercepted(ctx, conn, r.Host)
+	p.serveIntercepted(ctx, conn, r.Host, w.proxyUser)
 	p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host}).Debug("intercepted tunnel closed")
 }
 
 // serveIntercepted serves HTTP/1.1 on conn until the client closes it, it stays idle for the
 // tunnel idle timeout, the tunnel lifetime passes or ctx is done. It returns once the request
 // being served, if any, has finished, and the tunnel it opened, if any, has ended.
-func (p *Proxy) serveIntercepted(ctx context.Context, conn net.Conn, authority string) {
+func (p *Proxy) serveIntercepted(ctx context.Context, conn net.Conn, authority, user string) {
 	if p.fwd.opts.MaxLifetime > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, p.fwd.opts.MaxLifetime)
@@ -80,7 +82,7 @@ func (p *Proxy) serveIntercepted(ctx context.Context, conn net.Conn, authority s
 	// A request whose connection the proxy hijacks (an upgrade the backend switched) is
 	// served until its tunnel ends, after the server has let the connection go.
 	var handlers sync.WaitGroup
-	inner := p.innerHandler(authority)
+	inner := p.innerHandler(authority, user)
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			handlers.Add(1)
@@ -113,8 +115,9 @@ func (p *Proxy) serveIntercepted(ctx context.Context, conn net.Conn, authority s
 
 // innerHandler serves the requests decrypted from a tunnel to authority: it refuses those meant
 // for another host with 421, makes the URL absolute (https://authority/...) and hands them to
-// the proxy, which matches them against the table again.
-func (p *Proxy) innerHandler(authority string) http.Handler {
+// the proxy, which matches them against the table again. user is the proxy user who opened
+// the tunnel, for the audit log.
+func (p *Proxy) innerHandler(authority, user string) http.Handler {
 	want := canonicalAuthority(authority)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p.isRefusal(r) {
@@ -135,7 +138,7 @@ func (p *Proxy) innerHandler(authority string) http.Handler {
 		}
 		r.URL.Scheme = "https"
 		r.URL.Host = authority
-		p.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), innerKey{}, true)))
+		p.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), innerKey{}, innerUser(user))))
 	})
 }
 

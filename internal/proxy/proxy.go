@@ -20,6 +20,7 @@ import (
 
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/filters/circuit"
+	"github.com/skipper-egress/skipper/internal/audit"
 	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/routing"
 )
@@ -95,6 +96,9 @@ type Options struct {
 	// as Skipper's -forwarded-headers. The zero value sets none. Proto "auto" sees HTTP/1.1
 	// requests over TLS only when the server's ConnContext is ConnContext.
 	ForwardedHeaders ForwardedHeaders
+	// Audit receives one line per credential use and per forward-proxy decision. If nil, there
+	// is no audit log.
+	Audit *audit.Log
 }
 
 // Proxy is an http.Handler that forwards requests by the current route table. It is safe for
@@ -118,6 +122,7 @@ type Proxy struct {
 	breakers     *circuit.Registry // nil: no breakers
 	maxLoopbacks int
 	forwarded    *ForwardedHeaders // nil: none
+	audit        *audit.Log        // nil: none
 
 	// balancers holds the load balancer of each BackendLB route, created on first use.
 	balancers sync.Map // weak.Pointer[routing.Route] -> *balancer
@@ -159,6 +164,7 @@ func New(opts Options) *Proxy {
 		nonce:     rand.Text(),
 		fwd:       opts.Forward,
 		breakers:  opts.Breakers,
+		audit:     opts.Audit,
 
 		maxLoopbacks: opts.MaxLoopbacks,
 	}
@@ -216,6 +222,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := p.now()
 	rw := &responseRecorder{ResponseWriter: w}
 	defer p.logAccess(r, rw, start) // also when the handler aborts a half-sent response
+	defer p.writeAudit(r, rw, start)
 	if p.draining.Load() {
 		// Shutting down: the client is to leave this connection after this answer rather than
 		// have it closed under its next request (see Drain).
@@ -324,6 +331,9 @@ func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route
 	if isForward(r) && !p.proxyAuthorized(w, r) {
 		return
 	}
+	if route != nil {
+		w.routeName = route.Name()
+	}
 	if route == nil {
 		if isForward(r) {
 			// Deny by default: a client-chosen destination needs a route that allows it.
@@ -378,7 +388,7 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 
 	for i, f := range route.Filters {
 		err := f.Request(out)
-		p.recordInjection(route, i, f, err)
+		p.recordInjection(w, ex, route, i, f, err)
 		if err != nil {
 			if p.failOpen && errors.Is(err, filters.ErrCredentialUnavailable) {
 				p.warnCredential(route, r, err, "credential unavailable, forwarding without it (fail-open)")
@@ -512,6 +522,8 @@ func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.
 // respond copies res, the backend's answer to out, to w, or answers the error err of sending
 // out.
 func (p *Proxy) respond(w *responseRecorder, r, out *http.Request, route *routing.Route, proto string, res *http.Response, err error) {
+	p.takeUses(w, filters.ExchangeOf(out), route) // those of egress filters
+	w.sent = sentTo{scheme: out.URL.Scheme, host: out.URL.Host, path: out.URL.Path}
 	setWriteDeadline(w, route)
 	if err != nil {
 		var rep *filters.Reply
@@ -633,6 +645,7 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 		fields[fieldBackend] = route.Backend.URL.Host
 	}
 	if _, ok := forwardStatus(err); ok {
+		w.decide(audit.DecisionDenied)
 		// The log names the address a refused name resolved to; the client is told why, in
 		// its own terms (see forwardReason).
 		p.log.WithFields(fields).Warn("forward proxy request refused")
@@ -643,18 +656,14 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 	http.Error(w, http.StatusText(code), code)
 }
 
-// recordInjection counts the outcome of a credential filter, the i-th of route; other filters
-// are not counted.
-func (p *Proxy) recordInjection(route *routing.Route, i int, f filters.Filter, err error) {
-	if _, ok := f.(filters.SecretUser); !ok {
-		return
-	}
-	name := route.Def.Filters[i].Name // Compile builds Filters from Def.Filters, one for one
-	if err != nil {
+// recordInjection takes the credential uses that f, the i-th filter of route, recorded in ex,
+// and counts why a credential filter failed.
+func (p *Proxy) recordInjection(w *responseRecorder, ex *filters.Exchange, route *routing.Route, i int, f filters.Filter, err error) {
+	p.takeUses(w, ex, route)
+	if _, ok := f.(filters.SecretUser); ok && err != nil {
+		name := route.Def.Filters[i].Name // Compile builds Filters from Def.Filters, one for one
 		p.metrics.InjectionFailed(name, metrics.FailureReason(err))
-		return
 	}
-	p.metrics.Injection(name)
 }
 
 // warnCredential logs that route's credential is unavailable, at most once per

@@ -15,6 +15,7 @@ import (
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/filters/circuit"
 	"github.com/skipper-egress/skipper/filters/ratelimit"
+	"github.com/skipper-egress/skipper/internal/audit"
 	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/syncbuf"
 	"github.com/skipper-egress/skipper/routing"
@@ -53,6 +54,8 @@ type Options struct {
 	ForwardedHeaders proxy.ForwardedHeaders
 	// AccessLogDisabled is handed to the proxy: only enableAccessLog routes log requests.
 	AccessLogDisabled bool
+	// Audit, if set, is handed to the proxy and run until the test ends.
+	Audit *audit.Log
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -147,7 +150,13 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		MaxLoopbacks:        opts.MaxLoopbacks,
 		ForwardedHeaders:    opts.ForwardedHeaders,
 		AccessLogDisabled:   opts.AccessLogDisabled,
+		Audit:               opts.Audit,
 	})
+	auditDone := make(chan struct{})
+	go func() {
+		defer close(auditDone)
+		opts.Audit.Run(ctx) //nolint:errcheck // Run only returns when ctx is done; nil does nothing
+	}()
 	srv := httptest.NewUnstartedServer(handler)
 	srv.Config.MaxHeaderBytes = opts.MaxHeaderBytes
 	srv.Config.ConnContext = handler.ConnContext
@@ -171,6 +180,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		<-done
 		<-tokensDone
 		<-fwdDone
+		<-auditDone
 	})
 	client := &http.Client{Transport: clientTransport}
 	t.Cleanup(client.CloseIdleConnections)
