@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,5 +63,29 @@ func TestAuditLogBadPath(t *testing.T) {
 		"-inline-routes=* -> <shunt>"}, &stdout, &stderr)
 	if code != exitError || !strings.Contains(stderr.String(), "-audit-log") {
 		t.Errorf("got exit %d, stderr %q; want %d naming -audit-log", code, stderr.String(), exitError)
+	}
+}
+
+// TestMaskEchoedCredentialsByDefault checks that skipper masks an echoed credential unless
+// -mask-echoed-credentials=false.
+func TestMaskEchoedCredentialsByDefault(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "token")
+	writeFile(t, secret, "echo-canary-77a1\n")
+	backend := proxytest.NewBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Header.Get("Authorization"))
+	})
+	routes := fmt.Sprintf(`-inline-routes=api: * -> bearerinjector(%q) -> "http://%s"`, secret, backend.Addr())
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "Bearer ****************"},
+		{[]string{"-mask-echoed-credentials=false"}, "Bearer echo-canary-77a1"},
+	} {
+		p := start(t, append([]string{"-credentials-paths=" + dir, routes}, tc.flags...)...)
+		if res, body := p.get(t, "api.test", "/"); res.StatusCode != http.StatusOK || body != tc.want {
+			t.Errorf("%v: got %d %q, want 200 %q", tc.flags, res.StatusCode, body, tc.want)
+		}
 	}
 }

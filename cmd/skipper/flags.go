@@ -40,6 +40,7 @@ type Config struct {
 	AccessLogDisabled         bool
 	AccessLogJSON             bool
 	AuditLog                  string
+	MaskEchoedCredentials     bool
 	SupportListener           string
 	EnableProfile             bool
 
@@ -136,6 +137,8 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs.BoolVar(&cfg.ApplicationLogJSON, "application-log-json-enabled", false, "write the application log as JSON")
 	fs.BoolVar(&cfg.AccessLogDisabled, "access-log-disabled", false, "turn the access log off, except on routes with enableAccessLog")
 	fs.BoolVar(&cfg.AccessLogJSON, "access-log-json-enabled", false, "write the access log as JSON")
+	fs.BoolVar(&cfg.MaskEchoedCredentials, "mask-echoed-credentials", true,
+		"replace the credentials a request carried with '*' where the backend's response echoes them")
 	fs.StringVar(&cfg.AuditLog, "audit-log", "",
 		"write one JSON line per credential use and forward-proxy decision to stderr, stdout or a file (reopened on SIGHUP)")
 	fs.StringVar(&cfg.SupportListener, "support-listener", ":9911",

@@ -67,6 +67,8 @@ func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, f
 		AccessLogDisabled:   cfg.AccessLogDisabled,
 		AccessLog:           accessOut,
 		Audit:               auditLog,
+
+		MaskEchoedCredentials: cfg.MaskEchoedCredentials,
 	}
 	opts.ForwardedHeaders, _ = cfg.forwardedHeaders()
 	return proxy.New(opts)

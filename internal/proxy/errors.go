@@ -46,7 +46,7 @@ func (p *Proxy) statusFor(err error) int {
 		return fe.status
 	case errors.Is(err, errInvalidQuery):
 		return http.StatusBadRequest
-	case errors.Is(err, errUpgrade):
+	case errors.Is(err, errUpgrade), errors.Is(err, errCompressedEcho):
 		return http.StatusBadGateway
 	case errors.As(err, new(*tls.CertificateVerificationError)):
 		// The backend is not who it should be: a gateway problem, and never worth a retry

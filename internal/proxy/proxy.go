@@ -21,6 +21,7 @@ import (
 	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/filters/circuit"
 	"github.com/skipper-egress/skipper/internal/audit"
+	"github.com/skipper-egress/skipper/internal/echomask"
 	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/routing"
 )
@@ -99,6 +100,11 @@ type Options struct {
 	// Audit receives one line per credential use and per forward-proxy decision. If nil, there
 	// is no audit log.
 	Audit *audit.Log
+	// MaskEchoedCredentials replaces, in the response's header fields and body, every
+	// credential that the request's filters injected with as many '*', and asks the backend
+	// for an uncompressed response on routes with a credential filter; a compressed response
+	// that carries a body is answered 502 instead.
+	MaskEchoedCredentials bool
 }
 
 // Proxy is an http.Handler that forwards requests by the current route table. It is safe for
@@ -123,6 +129,7 @@ type Proxy struct {
 	maxLoopbacks int
 	forwarded    *ForwardedHeaders // nil: none
 	audit        *audit.Log        // nil: none
+	mask         bool              // Options.MaskEchoedCredentials
 
 	// balancers holds the load balancer of each BackendLB route, created on first use.
 	balancers sync.Map // weak.Pointer[routing.Route] -> *balancer
@@ -165,6 +172,7 @@ func New(opts Options) *Proxy {
 		fwd:       opts.Forward,
 		breakers:  opts.Breakers,
 		audit:     opts.Audit,
+		mask:      opts.MaskEchoedCredentials,
 
 		maxLoopbacks: opts.MaxLoopbacks,
 	}
@@ -404,6 +412,8 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 		}
 	}
 
+	p.askIdentity(w, route, out)
+
 	switch route.Backend.Type {
 	case routing.BackendShunt:
 		p.answerLocally(w, r, out, route, len(route.Filters), nil)
@@ -557,6 +567,17 @@ func (p *Proxy) respond(w *responseRecorder, r, out *http.Request, route *routin
 		p.fail(w, r, route, err)
 		return
 	}
+	mask := p.maskValues(w)
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		mask = nil // a tunnel's bytes are not HTTP: not masked
+	}
+	if err := maskResponse(r, res, mask); err != nil {
+		p.fail(w, r, route, err)
+		return
+	}
+	if mask != nil {
+		defer res.Body.Close() // the masking reader: gives its buffers back, then closes the body
+	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		if proto == "" {
 			p.fail(w, r, route, fmt.Errorf("%w: the backend switched protocols unasked", errUpgrade))
@@ -586,6 +607,7 @@ func (p *Proxy) respond(w *responseRecorder, r, out *http.Request, route *routin
 			Error("reading backend response body")
 		panic(http.ErrAbortHandler)
 	}
+	echomask.Header(res.Trailer, mask)
 	copyTrailers(h, res.Trailer)
 }
 

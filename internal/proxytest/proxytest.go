@@ -56,6 +56,8 @@ type Options struct {
 	AccessLogDisabled bool
 	// Audit, if set, is handed to the proxy and run until the test ends.
 	Audit *audit.Log
+	// MaskEchoedCredentials is handed to the proxy.
+	MaskEchoedCredentials bool
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -151,6 +153,8 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		ForwardedHeaders:    opts.ForwardedHeaders,
 		AccessLogDisabled:   opts.AccessLogDisabled,
 		Audit:               opts.Audit,
+
+		MaskEchoedCredentials: opts.MaskEchoedCredentials,
 	})
 	auditDone := make(chan struct{})
 	go func() {
