@@ -24,6 +24,7 @@ import (
 	"github.com/skipper-egress/skipper/internal/sdnotify"
 	"github.com/skipper-egress/skipper/internal/support"
 	"github.com/skipper-egress/skipper/internal/tlsreload"
+	"github.com/skipper-egress/skipper/internal/tracing"
 	"github.com/skipper-egress/skipper/routing"
 	"github.com/skipper-egress/skipper/secrets"
 )
@@ -48,7 +49,9 @@ type app struct {
 	debug     *supportListener // nil when -debug-listener is empty
 	limits    *limits
 	state     support.State
-	conns     connCounter // of server
+	conns     connCounter     // of server
+	tracer    *tracing.Tracer // nil without -open-telemetry
+	stopTrace func()          // flushes and stops the tracer
 }
 
 // newApp builds every component in dependency order: secrets, filters, routes, then the proxy
@@ -86,6 +89,13 @@ func newApp(cfg Config, log *logrus.Logger, stdout, accessOut io.Writer) (_ *app
 	if err := m.RegisterSecrets(a.store); err != nil {
 		return nil, err
 	}
+	if a.tracer, a.stopTrace, err = newTracing(cfg, log); err != nil {
+		return nil, err
+	}
+	var baggage func(*http.Request, string) bool
+	if a.tracer != nil {
+		baggage = tracing.HasBaggage
+	}
 	router := routing.NewRouter()
 	forward, err := forwardBackend(cfg.ForwardBackendURL, log)
 	if err != nil {
@@ -104,6 +114,7 @@ func newApp(cfg Config, log *logrus.Logger, stdout, accessOut io.Writer) (_ *app
 		Report:         func(r routesrc.Result) { routesLoaded(r, m, &a.state, a.store, log) },
 		ShuttingDown:   a.state.Draining,
 		ForwardBackend: forward,
+		Baggage:        baggage,
 	})
 	if err != nil {
 		return nil, err
@@ -127,7 +138,7 @@ func newApp(cfg Config, log *logrus.Logger, stdout, accessOut io.Writer) (_ *app
 			return nil, err
 		}
 	}
-	a.handler = newProxy(cfg, router, a.transport, a.forward, a.limits.breakers, m, log, accessOut, a.audit)
+	a.handler = newProxy(cfg, router, a.transport, a.forward, a.limits.breakers, m, log, accessOut, a.audit, a.tracer)
 	a.server = newServer(cfg, a.handler, log)
 	connOpts := cfg.connLimits(connlimit.FileLimit())
 	var conns *connlimit.Listener
@@ -158,6 +169,9 @@ func (a *app) closeSockets() {
 		a.support.ln.Close() //nolint:errcheck // nothing was served on it
 	}
 	a.limits.close() //nolint:errcheck // nothing was sent on it
+	if a.stopTrace != nil {
+		a.stopTrace()
+	}
 }
 
 // run starts the background components, serves until a signal arrives on stop, and shuts down.
@@ -171,6 +185,7 @@ func (a *app) run(stop <-chan os.Signal) error {
 		if err := a.limits.close(); err != nil {
 			a.log.WithError(err).Warn("closing the redis client")
 		}
+		a.stopTrace() // after the last request: its spans are exported
 	}()
 	a.background(ctx, &wg)
 

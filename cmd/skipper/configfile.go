@@ -64,6 +64,16 @@ func setFromConfig(fs *pflag.FlagSet, key, value *yaml.Node) error {
 	switch value.Kind {
 	case yaml.ScalarNode:
 		values = []string{value.Value}
+	case yaml.MappingNode:
+		if key.Value != "open-telemetry" {
+			return fmt.Errorf("%s: want a value or a list of values", key.Value)
+		}
+		// Skipper's config file writes the options as a mapping; the flag takes them as YAML.
+		b, err := yaml.Marshal(value)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key.Value, err)
+		}
+		values = []string{string(b)}
 	case yaml.SequenceNode:
 		if !repeatable(f) {
 			return fmt.Errorf("%s takes one value, not a list", key.Value)

@@ -55,6 +55,7 @@ type Config struct {
 	ServeMethodMetric       bool
 	ServeStatusCodeMetric   bool
 	DebugListener           string
+	OpenTelemetry           *string // -open-telemetry as given; nil: not given, no tracing
 	CheckRoutes             bool
 	Version                 bool
 	Help                    bool
@@ -146,6 +147,7 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	addRouteFlags(fs, cfg)
 	addProfileFlags(fs, cfg)
 	addMetricsFlags(fs, cfg)
+	addTracingFlags(fs, cfg)
 	addServerFlags(fs, cfg)
 	addListenerFlags(fs, cfg)
 	addBackendFlags(fs, cfg)
@@ -274,6 +276,9 @@ func (c Config) Validate() error {
 	errs = append(errs, rerrs...)
 	_, merrs := c.metricsOptions()
 	errs = append(errs, merrs...)
+	if _, err := c.openTelemetry(); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.validateServer()...)
 	errs = append(errs, c.validateListener()...)
 	errs = append(errs, c.validateForward()...)

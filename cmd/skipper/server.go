@@ -20,6 +20,7 @@ import (
 	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/tlsreload"
+	"github.com/skipper-egress/skipper/internal/tracing"
 	"github.com/skipper-egress/skipper/routing"
 )
 
@@ -50,7 +51,8 @@ func transportOptions(cfg Config) (proxy.TransportOptions, error) {
 // newProxy builds the request handler from the command line. Validate has checked the forwarded
 // headers flags.
 func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, fwd *proxy.Forwarder,
-	breakers *circuit.Registry, m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer, auditLog *audit.Log) *proxy.Proxy {
+	breakers *circuit.Registry, m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer, auditLog *audit.Log,
+	tracer *tracing.Tracer) *proxy.Proxy {
 	opts := proxy.Options{
 		Forward:             fwd,
 		Breakers:            breakers,
@@ -71,6 +73,9 @@ func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, f
 		MaskEchoedCredentials: cfg.MaskEchoedCredentials,
 	}
 	opts.ForwardedHeaders, _ = cfg.forwardedHeaders()
+	if tracer != nil { // not a nil *Tracer in the interface: the proxy checks for nil
+		opts.Tracer = tracer
+	}
 	return proxy.New(opts)
 }
 

@@ -105,6 +105,8 @@ type Options struct {
 	// for an uncompressed response on routes with a credential filter; a compressed response
 	// that carries a body is answered 502 instead.
 	MaskEchoedCredentials bool
+	// Tracer traces requests (-open-telemetry). If nil, nothing is traced, at no cost.
+	Tracer Tracer
 }
 
 // Proxy is an http.Handler that forwards requests by the current route table. It is safe for
@@ -130,6 +132,7 @@ type Proxy struct {
 	forwarded    *ForwardedHeaders // nil: none
 	audit        *audit.Log        // nil: none
 	mask         bool              // Options.MaskEchoedCredentials
+	tracer       Tracer            // nil: none
 
 	// balancers holds the load balancer of each BackendLB route, created on first use.
 	balancers sync.Map // weak.Pointer[routing.Route] -> *balancer
@@ -173,6 +176,7 @@ func New(opts Options) *Proxy {
 		breakers:  opts.Breakers,
 		audit:     opts.Audit,
 		mask:      opts.MaskEchoedCredentials,
+		tracer:    opts.Tracer,
 
 		maxLoopbacks: opts.MaxLoopbacks,
 	}
@@ -229,6 +233,10 @@ const framingHeader = "X-Skipper-Refused-Framing"
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := p.now()
 	rw := &responseRecorder{ResponseWriter: w}
+	if p.tracer != nil {
+		r = p.tracer.StartServer(r)
+		defer p.endTrace(r, rw)
+	}
 	defer p.logAccess(r, rw, start) // also when the handler aborts a half-sent response
 	defer p.writeAudit(r, rw, start)
 	if p.draining.Load() {
@@ -256,6 +264,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.prepare(r)
 	rw.table = p.router.Load()
 	route := rw.table.Match(r)
+	if p.tracer != nil && route != nil {
+		p.tracer.Route(r.Context(), route.ID)
+	}
 	p.metrics.RequestStarted()
 	defer p.recordRequest(r, rw, route, start)
 	p.serve(rw, r, route)
@@ -397,6 +408,9 @@ func (p *Proxy) serveRoute(w *responseRecorder, r, src *http.Request, route *rou
 	for i, f := range route.Filters {
 		err := f.Request(out)
 		p.recordInjection(w, ex, route, i, f, err)
+		if p.tracer != nil {
+			p.traceInjection(out, route, i, f, err)
+		}
 		if err != nil {
 			if p.failOpen && errors.Is(err, filters.ErrCredentialUnavailable) {
 				p.warnCredential(route, r, err, "credential unavailable, forwarding without it (fail-open)")
@@ -513,6 +527,10 @@ func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.
 	if !ok {
 		return nil, func() {}, errCircuitOpen
 	}
+	if p.tracer != nil {
+		end := p.tracer.StartClient(out, route.ID)
+		defer func() { cancel = endSpan(cancel, end, res, err) }()
+	}
 	out, cancel = withBackendTimeout(route, out)
 	sent := p.now()
 	res, err = transport.RoundTrip(out)
@@ -626,6 +644,9 @@ func hostHeader(scheme, host string) string {
 // matched.
 func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route, err error) {
 	code := p.statusFor(err)
+	if p.tracer != nil {
+		p.tracer.Failed(r.Context(), code, err)
+	}
 	var fe *framingError
 	switch {
 	case errors.Is(err, errNoRoute):

@@ -58,6 +58,9 @@ type Options struct {
 	Audit *audit.Log
 	// MaskEchoedCredentials is handed to the proxy.
 	MaskEchoedCredentials bool
+	// Tracer is handed to the proxy, and Baggage to routing.Compile (OTelBaggage).
+	Tracer  proxy.Tracer
+	Baggage func(r *http.Request, key string) bool
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -111,7 +114,8 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 	if err != nil {
 		t.Fatalf("parsing routes: %v", err)
 	}
-	table, errs := routing.Compile(defs, routing.CompileOptions{Filters: reg, Log: log, TeeKey: filters.TeeLoopbackKey})
+	table, errs := routing.Compile(defs, routing.CompileOptions{Filters: reg, Log: log, TeeKey: filters.TeeLoopbackKey,
+		Baggage: opts.Baggage})
 	if len(errs) > 0 {
 		t.Fatalf("compiling routes: %v", errs)
 	}
@@ -155,6 +159,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		Audit:               opts.Audit,
 
 		MaskEchoedCredentials: opts.MaskEchoedCredentials,
+		Tracer:                opts.Tracer,
 	})
 	auditDone := make(chan struct{})
 	go func() {

@@ -80,6 +80,9 @@ type Options struct {
 	// ForwardBackend is where routes with the <forward> backend send their requests
 	// (-forward-backend-url); see routing.CompileOptions.
 	ForwardBackend *url.URL
+	// Baggage, if set, tells the routes' OTelBaggage() predicates whether a request carries
+	// a baggage member (see routing.CompileOptions): set when requests are traced.
+	Baggage func(r *http.Request, key string) bool
 }
 
 // Result describes one attempt to load routes.
@@ -275,6 +278,7 @@ func (l *Loader) apply(defs []*routing.RouteDef, fallback bool) bool {
 	opts := l.opts.Changes.compileOptions(l.opts.Filters, l.log)
 	opts.ShuttingDown = l.opts.ShuttingDown
 	opts.ForwardBackend = l.opts.ForwardBackend
+	opts.Baggage = l.opts.Baggage
 	table, errs := routing.Compile(all, opts)
 	for _, err := range splitProblems(errs) {
 		l.log.Errorf("Route left out: %v", err)
