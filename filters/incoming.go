@@ -35,6 +35,8 @@ type Exchange struct {
 	teeLoopback func(*http.Request)
 	// uses are the credential uses recorded and not yet taken (RecordCredentialUse).
 	uses []CredentialUse
+	// spanName is the client span's name that a tracingSpanName filter chose.
+	spanName string
 }
 
 // exchangeKey is the context key under which an Exchange finds itself.

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/internal/metrics"
 )
 
@@ -123,7 +124,11 @@ func (t *Tracer) EndServer(ctx context.Context, status int) {
 // StartClient starts the client span of a call of out, a child of the server span, and
 // writes its trace context, and the baggage the client sent, to out's headers.
 func (t *Tracer) StartClient(out *http.Request, routeID string) func(*http.Response, error) {
-	ctx, span := t.tracer.Start(out.Context(), clientSpanName, trace.WithSpanKind(trace.SpanKindClient),
+	name := clientSpanName
+	if e := filters.ExchangeOf(out); e != nil && e.SpanName() != "" {
+		name = e.SpanName() // tracingSpanName
+	}
+	ctx, span := t.tracer.Start(out.Context(), name, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(
 			attribute.String(attrComponent, "skipper"),
 			attribute.String(attrMethod, out.Method),

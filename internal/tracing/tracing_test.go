@@ -309,3 +309,37 @@ func TestWithoutPropagatorsTheClientsHeadersPass(t *testing.T) {
 		t.Errorf("backend got traceparent %q, want the client's %q untouched", got, client)
 	}
 }
+
+func TestTracingFiltersTagTheServerSpan(t *testing.T) {
+	tr, rec := recorded(t)
+	backend := proxytest.NewBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Answer", "a1")
+		w.WriteHeader(503)
+	})
+	p := proxytest.New(t, fmt.Sprintf(`
+		traced: * -> tracingTag("team", "${request.header.X-Team}") -> tracingTag("absent", "${request.header.X-None}")
+			-> tracingSpanName("egress-call") -> tracingBaggageToTag("user.id", "user") -> tracingBaggageToTag("tenant")
+			-> stateBagToTag("auth-user")
+			-> tracingTagFromResponse("answered", "${response.header.X-Answer}")
+			-> tracingTagFromResponseIfStatus("backend.failed", "yes", 500, 599)
+			-> tracingTagFromResponseIfStatus("backend.ok", "yes", 200, 299)
+			-> "http://%s"`, backend.Addr()), proxytest.Options{Tracer: tr})
+	res, _ := p.Do(t, "GET", "host1", "/", "X-Team", "core", "Baggage", "user.id=u-1,other=x")
+	if res.StatusCode != 503 {
+		t.Fatalf("got %d, want the backend's 503", res.StatusCode)
+	}
+	spans := ended(t, rec, 2)
+	s, c := byKind(t, spans, trace.SpanKindServer)[0], byKind(t, spans, trace.SpanKindClient)[0]
+	wantAttr(t, s, "team", "core")
+	wantAttr(t, s, "user", "u-1")
+	wantAttr(t, s, "answered", "a1")
+	wantAttr(t, s, "backend.failed", "yes")
+	for _, absent := range []string{"absent", "tenant", "auth-user", "backend.ok"} {
+		if v, ok := attr(s, absent); ok {
+			t.Errorf("server span has %s = %s, want none", absent, v.String())
+		}
+	}
+	if c.Name() != "egress-call" {
+		t.Errorf("client span named %q, want tracingSpanName's egress-call", c.Name())
+	}
+}
