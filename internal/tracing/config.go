@@ -43,11 +43,11 @@ type Options struct {
 
 // ExporterOtlp is where and how OTLP spans are sent. With TracesExporter "otlp" given in the
 // flag, as in Skipper, Endpoint is required and the spans go to Endpoint + "/v1/traces";
-// otherwise OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, _HEADERS,
-// _TIMEOUT, _COMPRESSION, _CERTIFICATE and _INSECURE apply as the exporters read them.
+// otherwise the OTEL_EXPORTER_OTLP_* variables say (see newOTLPHTTP). Headers are added to
+// those of OTEL_EXPORTER_OTLP_HEADERS.
 type ExporterOtlp struct {
-	// Protocol is "grpc" or "http/protobuf"; if empty, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or
-	// OTEL_EXPORTER_OTLP_PROTOCOL, else "http/protobuf".
+	// Protocol is "http/protobuf", the only one this egress proxy speaks; if empty,
+	// OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL, else "http/protobuf".
 	Protocol string            `yaml:"protocol"`
 	Endpoint string            `yaml:"endpoint"`
 	Headers  map[string]string `yaml:"headers"`
