@@ -55,6 +55,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewRFCPath(),
 		NewRFCHost(),
 		NewComment(),
+		NewOriginMarker(),
 		NewAnnotate(),
 		NewDisableAccessLog(),
 		NewEnableAccessLog(),

@@ -56,7 +56,7 @@ func TestBuiltins(t *testing.T) {
 		filters.TracingBaggageToTagName, filters.TracingSpanNameName, filters.StateBagToTagName,
 		filters.UnverifiedAuditLogName, filters.DropRequestHeaderValueRegexpName, filters.DropResponseHeaderValueRegexpName,
 		filters.HistogramRequestLatencyName, filters.HistogramResponseLatencyName, filters.TeeResponseName,
-		filters.StaticName, filters.TeeLoopbackName,
+		filters.StaticName, filters.TeeLoopbackName, filters.OriginMarkerName,
 	}
 	for _, s := range filters.NewUnsupportedSpecs() {
 		base = append(base, s.Name())
