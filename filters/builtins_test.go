@@ -57,6 +57,8 @@ func TestBuiltins(t *testing.T) {
 		filters.UnverifiedAuditLogName, filters.DropRequestHeaderValueRegexpName, filters.DropResponseHeaderValueRegexpName,
 		filters.HistogramRequestLatencyName, filters.HistogramResponseLatencyName, filters.TeeResponseName,
 		filters.StaticName, filters.TeeLoopbackName, filters.OriginMarkerName,
+		filters.EncodeBase64RequestHeaderName, filters.EncodeBase64ResponseHeaderName,
+		filters.DecodeBase64RequestHeaderName, filters.DecodeBase64ResponseHeaderName,
 	}
 	for _, s := range filters.NewUnsupportedSpecs() {
 		base = append(base, s.Name())
