@@ -106,6 +106,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	specs = append(specs, NewSedSpecs()...)
 	specs = append(specs, NewDropHeaderValueRegexpSpecs()...)
 	specs = append(specs, NewHeaderBase64Specs()...)
+	specs = append(specs, NewHeaderEncodeSpecs()...)
 	specs = append(specs, NewUnsupportedSpecs()...)
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
 	specs = append(specs, NewBackendRateLimit(o.RateLimits))

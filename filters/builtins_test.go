@@ -59,6 +59,7 @@ func TestBuiltins(t *testing.T) {
 		filters.StaticName, filters.TeeLoopbackName, filters.OriginMarkerName,
 		filters.EncodeBase64RequestHeaderName, filters.EncodeBase64ResponseHeaderName,
 		filters.DecodeBase64RequestHeaderName, filters.DecodeBase64ResponseHeaderName,
+		filters.EncodeRequestHeaderName, filters.EncodeResponseHeaderName,
 	}
 	for _, s := range filters.NewUnsupportedSpecs() {
 		base = append(base, s.Name())
