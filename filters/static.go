@@ -1,6 +1,7 @@
 package filters
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -63,7 +64,11 @@ func (f *staticFilter) Response(res *http.Response) error {
 	pr, pw := io.Pipe()
 	w := &pipeResponse{header: make(http.Header), ready: make(chan struct{}), body: pw}
 	req := res.Request
+	// However the answer ends, the request's context ends with it, and then the file server's
+	// next write fails: it never waits on a body nobody reads.
+	stop := context.AfterFunc(req.Context(), func() { pr.CloseWithError(req.Context().Err()) })
 	go func() {
+		defer stop()
 		defer root.Close()
 		files.ServeHTTP(w, req)
 		w.WriteHeader(http.StatusOK) // if the handler wrote nothing
