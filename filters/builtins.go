@@ -1,6 +1,8 @@
 package filters
 
 import (
+	"time"
+
 	"github.com/sirupsen/logrus"
 
 	"github.com/skipper-egress/skipper/filters/ratelimit"
@@ -20,6 +22,8 @@ type BuiltinsOptions struct {
 	// Log receives what logHeader, logBody and absorb log, and the failures of tee's shadow
 	// requests. If nil, they log nothing.
 	Log logrus.FieldLogger
+	// Now is the clock of physicsShedder, for tests. If nil, time.Now is used.
+	Now func() time.Time
 }
 
 // Builtins returns a new spec of every built-in filter, for NewRegistry.
@@ -111,6 +115,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
 	specs = append(specs, NewBackendRateLimit(o.RateLimits))
 	specs = append(specs, NewClusterLeakyBucketRateLimit(o.RateLimits))
+	specs = append(specs, NewPhysicsShedder(o.Now, o.Log))
 	specs = append(specs, NewBreakerSpecs()...)
 	if o.Tokens != nil {
 		specs = append(specs, NewOAuth2ClientCredentials(o.Tokens))

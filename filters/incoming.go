@@ -3,6 +3,7 @@ package filters
 import (
 	"context"
 	"net/http"
+	"time"
 )
 
 // PathParams gives the path parameters of the route a request matched: the values of its :name
@@ -37,6 +38,8 @@ type Exchange struct {
 	uses []CredentialUse
 	// spanName is the client span's name that a tracingSpanName filter chose.
 	spanName string
+	// shedStart is when physicsShedder let the request pass, to measure its latency.
+	shedStart time.Time
 }
 
 // exchangeKey is the context key under which an Exchange finds itself.

@@ -172,3 +172,20 @@ func TestBasicAuthArgs(t *testing.T) {
 		{"plain text", []any{plain}, `basicAuth: htpasswd file: line 1: the hash of user "bob" is none of bcrypt, MD5 ($apr1$, $1$) or SHA-1 ({SHA})`},
 	})
 }
+
+func TestPhysicsShedderArgs(t *testing.T) {
+	spec := filters.NewPhysicsShedder(nil, nil)
+	for _, args := range [][]any{{"s", "active", "200ms"}, {"s", "logInactive", "50ms", "5s"}, {"s", "inactive", 200.0, 200.0}} {
+		if _, err := spec.Create(args); err != nil {
+			t.Errorf("Create(%v): %v", args, err)
+		}
+	}
+	testBadArgs(t, spec, []argsCase{
+		{"two", []any{"s", "active"}, "physicsShedder: want arguments (metricSuffix, mode, latencyTarget[, window]), got 2"},
+		{"suffix", []any{"", "active", "1s"}, "physicsShedder: argument 1 (metricSuffix) must be a non-empty string"},
+		{"mode", []any{"s", "on", "1s"}, `physicsShedder: argument 2 (mode) must be "active", "inactive" or "logInactive", got on`},
+		{"zero target", []any{"s", "active", "0s"}, "physicsShedder: argument 3 (latencyTarget) must be positive"},
+		{"short window", []any{"s", "active", "1s", "100ms"}, "physicsShedder: argument 4 (window) must be from 200ms to 1m0s, got 100ms"},
+		{"long window", []any{"s", "active", "1s", "2m"}, ""},
+	})
+}

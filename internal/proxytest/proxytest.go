@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -61,6 +62,8 @@ type Options struct {
 	// Tracer is handed to the proxy, and Baggage to routing.Compile (OTelBaggage).
 	Tracer  proxy.Tracer
 	Baggage func(r *http.Request, key string) bool
+	// FilterClock is the clock of the filters that keep time (physicsShedder); nil for time.Now.
+	FilterClock func() time.Time
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -106,7 +109,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		tokens.Run(ctx) //nolint:errcheck // Run only returns when ctx is done
 	}()
 
-	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens, RateLimits: opts.RateLimits, Log: log})...)
+	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens, RateLimits: opts.RateLimits, Log: log, Now: opts.FilterClock})...)
 	if err != nil {
 		t.Fatalf("filters.NewRegistry: %v", err)
 	}
