@@ -98,6 +98,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewConsistentHashKey(),
 		NewConsistentHashBalanceFactor(),
 		NewPreserveHost(),
+		NewBackendIsProxy(),
 	}
 	specs = append(specs, NewDynamicBackendSpecs()...)
 	specs = append(specs, NewDeprecatedSpecs()...)

@@ -22,7 +22,7 @@ func TestBuiltins(t *testing.T) {
 		filters.SetPathName, filters.ModPathName, filters.SetQueryName, filters.DropQueryName,
 		filters.CommentName, filters.RateLimitName, filters.ClientRateLimitName,
 		filters.ClusterRateLimitName, filters.ClusterClientRateLimitName, filters.LocalRateLimitName,
-		filters.ClusterLeakyBucketRateLimitName, filters.PhysicsShedderName,
+		filters.ClusterLeakyBucketRateLimitName, filters.PhysicsShedderName, filters.BackendIsProxyName,
 		filters.ConsecutiveBreakerName, filters.RateBreakerName, filters.DisableBreakerName,
 		filters.StatusName, filters.InlineContentName, filters.RedirectToName,
 		filters.BackendTimeoutName, filters.PreserveHostName, filters.ConsistentHashKeyName,

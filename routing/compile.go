@@ -212,6 +212,9 @@ func compileRoute(d *RouteDef, opts CompileOptions, log logrus.FieldLogger) (*Ro
 		r.Filters = append(r.Filters, f)
 	}
 	r.Settings = resolveSettings(r.Filters)
+	if r.Settings.BackendIsProxy {
+		errs = append(errs, credentialsViaProxy(r.Filters)...)
+	}
 	r.Backend, err = compileBackend(d, opts.ForwardBackend, log)
 	if err != nil {
 		errs = append(errs, err)
@@ -220,6 +223,23 @@ func compileRoute(d *RouteDef, opts CompileOptions, log logrus.FieldLogger) (*Ro
 		return nil, errors.Join(errs...)
 	}
 	return r, nil
+}
+
+// ErrCredentialViaProxy is wrapped by the error of a route whose backend is a proxy
+// (backendIsProxy) and that injects a credential: the destination is the client's Host, so the
+// credential would go wherever the client asks.
+var ErrCredentialViaProxy = errors.New("credential filter on a backendIsProxy route")
+
+// credentialsViaProxy returns an error for each filter of a backendIsProxy route that injects a
+// credential.
+func credentialsViaProxy(built []filters.Filter) []error {
+	var errs []error
+	for _, f := range built {
+		if _, ok := f.(filters.SecretUser); ok {
+			errs = append(errs, fmt.Errorf("%w: its destination is the client's Host, so the secret could be sent wherever the client asks", ErrCredentialViaProxy))
+		}
+	}
+	return errs
 }
 
 func compileBackend(d *RouteDef, forward *url.URL, log logrus.FieldLogger) (Backend, error) {

@@ -37,6 +37,9 @@ type Settings struct {
 	// Egress are the route's filters that run on each attempt's copy of the request as it
 	// leaves (filters.EgressFilter): in route order, with the filters.RequestSigners last.
 	Egress []filters.EgressFilter
+	// BackendIsProxy says the route has a backendIsProxy filter (filters.BackendProxy): its
+	// backend is a proxy to the destination the client asked for.
+	BackendIsProxy bool
 }
 
 // resolveSettings returns the Settings that fs, a route's filters in route order, give it.
@@ -63,6 +66,9 @@ func resolveSettings(fs []filters.Filter) Settings {
 		}
 		if u, ok := f.(filters.PathParamUser); ok && u.UsesPathParams() {
 			s.PathParams = true
+		}
+		if _, ok := f.(filters.BackendProxy); ok {
+			s.BackendIsProxy = true
 		}
 		if l, ok := f.(filters.BackendLimiter); ok {
 			s.BackendLimiters = append(s.BackendLimiters, l)

@@ -491,6 +491,24 @@ func (p *Proxy) aim(r, out *http.Request, route *routing.Route) (lbHost string) 
 	return lbHost
 }
 
+// errProxyTransport fails the requests of a backendIsProxy route when the proxy was given a
+// transport that cannot send through a proxy: sent without one, they would go to their
+// destination directly.
+var errProxyTransport = errors.New("backendIsProxy needs the proxy's own transport")
+
+// proxyDestination returns where the request of a backendIsProxy route goes through its proxy:
+// the URI's scheme and host of an absolute-form request, else the client's Host, over https
+// when the client came over TLS, as Skipper.
+func proxyDestination(r *http.Request) (scheme, host string) {
+	if r.URL.IsAbs() {
+		return strings.ToLower(r.URL.Scheme), r.URL.Host
+	}
+	if r.TLS != nil {
+		return "https", r.Host
+	}
+	return "http", r.Host
+}
+
 // errUnsupportedBackend is returned for routes whose backend kind this proxy cannot serve yet.
 var errUnsupportedBackend = errors.New("unsupported backend")
 
@@ -523,6 +541,9 @@ func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.
 	if err != nil {
 		return nil, func() {}, err // answered by respond: a Reply locally, else by fail
 	}
+	if _, ok := transport.(*Transport); route.Settings.BackendIsProxy && !ok {
+		return nil, func() {}, errProxyTransport
+	}
 	ticket, ok := p.breaker(route, out.URL.Host).Allow()
 	if !ok {
 		return nil, func() {}, errCircuitOpen
@@ -530,6 +551,10 @@ func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.
 	if p.tracer != nil {
 		end := p.tracer.StartClient(out, route.ID)
 		defer func() { cancel = endSpan(cancel, end, res, err) }()
+	}
+	if route.Settings.BackendIsProxy {
+		scheme, dest := proxyDestination(r)
+		out = withProxy(out, scheme, dest)
 	}
 	out, cancel = withBackendTimeout(route, out)
 	sent := p.now()

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -90,6 +91,7 @@ type Transport struct {
 	plain     *h1.Transport   // http backends, requests that h1.Handles
 	http1     *http.Transport // http and https backends
 	h2c       *http.Transport // h2c backends: unencrypted HTTP/2 only
+	proxied   *http.Transport // requests of backendIsProxy routes, through their proxy
 	closeIdle time.Duration
 	noHTTP1   hostSet // https backends that refused HTTP/1.1: all their requests take http1
 }
@@ -122,8 +124,10 @@ func newTransport(opts TransportOptions, dial func(ctx context.Context, network,
 		}),
 		http1:     newHTTPTransport(o, dial),
 		h2c:       newHTTPTransport(o, dial),
+		proxied:   newHTTPTransport(o, dial),
 		closeIdle: o.CloseIdleConnsPeriod,
 	}
+	t.proxied.Proxy = proxyOf
 	t.http1.ForceAttemptHTTP2 = true // a custom dialer and TLS config would otherwise turn HTTP/2 off
 	var h2c http.Protocols
 	h2c.SetUnencryptedHTTP2(true) // and not HTTP1: the transport then uses HTTP/2 for http:// URLs
@@ -154,9 +158,36 @@ func newHTTPTransport(o TransportOptions, dial func(ctx context.Context, network
 	}
 }
 
+// proxyKey is the context key of the proxy a backendIsProxy request goes through.
+type proxyKey struct{}
+
+// withProxy returns out aimed at dest through the proxy at out's current scheme and host, as
+// Skipper's backendIsProxy sends it: net/http's transport writes an http destination's request
+// in absolute form to the proxy, and opens a CONNECT tunnel through it to an https one. The
+// Host the destination sees is its own, so that the absolute URI and the Host header agree.
+func withProxy(out *http.Request, scheme, dest string) *http.Request {
+	via := &url.URL{Scheme: out.URL.Scheme, Host: out.URL.Host}
+	out = out.WithContext(context.WithValue(out.Context(), proxyKey{}, via))
+	u := *out.URL
+	u.Scheme, u.Host = scheme, dest
+	out.URL = &u
+	out.Host = hostHeader(scheme, dest)
+	return out
+}
+
+// proxyOf returns the proxy that withProxy gave r, nil if none; it is the proxied transport's
+// Proxy function.
+func proxyOf(r *http.Request) (*url.URL, error) {
+	u, _ := r.Context().Value(proxyKey{}).(*url.URL)
+	return u, nil
+}
+
 // RoundTrip sends one request. A request for an h2c:// URL goes out as http:// over HTTP/2 with
 // prior knowledge (RFC 9113 §3.3); every other scheme goes to an HTTP/1.1 transport.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if u, _ := proxyOf(r); u != nil {
+		return t.proxied.RoundTrip(r)
+	}
 	if t.viaH1(r) {
 		res, err := t.plain.RoundTrip(r)
 		if !errors.Is(err, h1.ErrNoHTTP1) {
@@ -223,6 +254,7 @@ func (t *Transport) CloseIdleConnections() {
 	t.plain.CloseIdleConnections()
 	t.http1.CloseIdleConnections()
 	t.h2c.CloseIdleConnections()
+	t.proxied.CloseIdleConnections()
 }
 
 // Run closes the idle connections every CloseIdleConnsPeriod until ctx is done; with no period
