@@ -45,9 +45,17 @@ func checkRoutes(cfg Config, files []string, log *logrus.Logger, stdout, stderr 
 		fmt.Fprintln(stderr, p)
 	}
 	if len(problems) > 0 {
-		fmt.Fprintf(stdout, "%d routes valid, %d problems\n", valid, len(problems))
+		fmt.Fprintf(stdout, "%s valid, %s\n", count(valid, "route"), count(len(problems), "problem"))
 		return exitError
 	}
-	fmt.Fprintf(stdout, "%d routes valid\n", valid)
+	fmt.Fprintf(stdout, "%s valid\n", count(valid, "route"))
 	return exitOK
+}
+
+// count returns n and noun, in the plural unless n is 1: "1 route", "0 routes".
+func count(n int, noun string) string {
+	if n != 1 {
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s", n, noun)
 }

@@ -57,7 +57,7 @@ func TestSubcommandUsage(t *testing.T) {
 		{[]string{"check", "routes.eskip", "-h"}, exitOK, checkUsage, ""},
 		{[]string{"check"}, exitUsage, "", "Run 'skipper help check' for usage.\n"},
 		{[]string{"check", "-x", "routes.eskip"}, exitUsage, "", "skipper: unknown shorthand flag: 'x' in -x\nRun 'skipper help check'"},
-		{[]string{"check", "--", "-h"}, exitError, "0 routes valid, 1 problems\n", "-h"}, // a file named -h, which is missing
+		{[]string{"check", "--", "-h"}, exitError, "0 routes valid, 1 problem\n", "-h"}, // a file named -h, which is missing
 		{[]string{"ca", "-h"}, exitOK, caUsage, ""},
 		{[]string{"ca", "--help"}, exitOK, caUsage, ""},
 		{[]string{"ca", "init", "-h"}, exitOK, caUsage, ""},

@@ -144,26 +144,26 @@ b: Path("/b") -> <shunt>;`)
 	}{
 		{"subcommand, good file", []string{"check", good}, exitOK, "2 routes valid\n", ""},
 		{"flag, good file", []string{"-check-routes", "-routes-file=" + good}, exitOK, "2 routes valid\n", ""},
-		{"flag, inline", []string{"-check-routes", `-inline-routes=* -> <shunt>`}, exitOK, "1 routes valid\n", ""},
-		{"syntax error", []string{"check", broken}, exitError, "0 routes valid, 1 problems\n",
+		{"flag, inline", []string{"-check-routes", `-inline-routes=* -> <shunt>`}, exitOK, "1 route valid\n", ""},
+		{"syntax error", []string{"check", broken}, exitError, "0 routes valid, 1 problem\n",
 			broken + `:3:15: route "b": expected "->" or "&&", found "<shunt>"`},
-		{"route left out", []string{"check", badRoute}, exitError, "1 routes valid, 1 problems\n",
+		{"route left out", []string{"check", badRoute}, exitError, "1 route valid, 1 problem\n",
 			badRoute + `:1:1: route "a": `},
 		{"misspelt filter", []string{"check", typos}, exitError, "0 routes valid, 3 problems\n",
 			typos + `:1:1: route "a": unknown filter "bearerInjector"; did you mean "bearerinjector"?`},
 		{"misspelt predicate", []string{"check", typos}, exitError, "0 routes valid, 3 problems\n",
 			typos + `:1:42: route "b": unknown predicate "Heder"; did you mean "Header"?`},
-		{"every problem of a route", []string{"check", many}, exitError, "1 routes valid, 5 problems\n",
+		{"every problem of a route", []string{"check", many}, exitError, "1 route valid, 5 problems\n",
 			many + `:2:1: route "r": unknown predicate "Heder"; did you mean "Header"?` + "\n" +
 				many + `:2:1: route "r": Path predicate: ":" or "*" inside a path segment` + "\n" +
 				many + `:2:1: route "r": unknown filter "bearerInjector"; did you mean "bearerinjector"?` + "\n" +
 				many + `:2:1: route "r": filter "status": status: argument 1 (status code) must be a number, got string` + "\n" +
 				many + `:2:1: route "r": invalid backend "127.0.0.1:8080": no scheme; did you mean "http://127.0.0.1:8080"?` + "\n"},
-		{"backend without scheme", []string{"-check-routes", `-inline-routes=* -> "127.0.0.1:8080"`}, exitError, "0 routes valid, 1 problems\n",
+		{"backend without scheme", []string{"-check-routes", `-inline-routes=* -> "127.0.0.1:8080"`}, exitError, "0 routes valid, 1 problem\n",
 			`-inline-routes:1:1: invalid backend "127.0.0.1:8080": no scheme; did you mean "http://127.0.0.1:8080"?`},
-		{"unclosed string", []string{"check", unclosed}, exitError, "0 routes valid, 1 problems\n",
+		{"unclosed string", []string{"check", unclosed}, exitError, "0 routes valid, 1 problem\n",
 			unclosed + `:1:33: route "r": string starting at 1:33 is not closed`},
-		{"missing file", []string{"check", filepath.Join(dir, "nope.eskip")}, exitError, "0 routes valid, 1 problems\n", "no such file"},
+		{"missing file", []string{"check", filepath.Join(dir, "nope.eskip")}, exitError, "0 routes valid, 1 problem\n", "no such file"},
 		{"no file", []string{"check"}, exitUsage, "", "check needs at least one routes FILE"},
 	}
 	for _, tc := range tests {
