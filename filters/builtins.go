@@ -19,6 +19,9 @@ type BuiltinsOptions struct {
 	// RateLimits hands out the rate limit filters' limiters. If nil, a registry without Redis
 	// is used, so cluster limits count per instance.
 	RateLimits *ratelimit.Registry
+	// SigV4MaxBodyBytes is the largest request body the SigV4 filters hash (and so buffer);
+	// 0 means DefaultSigV4MaxBodyBytes.
+	SigV4MaxBodyBytes int64
 	// Log receives what logHeader, logBody and absorb log, and the failures of tee's shadow
 	// requests. If nil, they log nothing.
 	Log logrus.FieldLogger
@@ -34,6 +37,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewSetRequestHeaderFromSecret(src),
 		NewBasicAuthFromSecret(src),
 		NewBasicAuth(o.Log),
+		NewAWSSigV4FromSecrets(src, o.SigV4MaxBodyBytes),
 		NewSetRequestHeader(),
 		NewDropRequestHeader(),
 		NewAppendRequestHeader(),

@@ -15,7 +15,8 @@ func TestBuiltins(t *testing.T) {
 		t.Fatalf("NewTokenManager: %v", err)
 	}
 	base := []string{
-		filters.BasicAuthFromSecretName, filters.BasicAuthName, filters.BearerInjectorName, filters.DropRequestHeaderName,
+		filters.BasicAuthFromSecretName, filters.BasicAuthName, filters.BearerInjectorName,
+		filters.AWSSigV4FromSecretsName, filters.DropRequestHeaderName,
 		filters.SetRequestHeaderName, filters.SetRequestHeaderFromSecretName,
 		filters.AppendRequestHeaderName, filters.CopyRequestHeaderName, filters.SetResponseHeaderName,
 		filters.AppendResponseHeaderName, filters.DropResponseHeaderName, filters.CopyResponseHeaderName,

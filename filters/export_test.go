@@ -13,3 +13,11 @@ func LifoWaiting(f Filter) int {
 // HistogramDelay draws one wait of f, a histogramRequestLatency or histogramResponseLatency
 // filter, without waiting it.
 func HistogramDelay(f Filter) time.Duration { return f.(*histogramLatencyFilter).delay() }
+
+// SetSigV4Clock makes f, an awsSigv4FromSecrets filter, sign at the times now gives, and sets
+// whether it signs X-Amz-Content-Sha256 (the published test vectors mostly do not).
+func SetSigV4Clock(f Filter, now func() time.Time, contentHeader bool) {
+	sf := f.(*sigv4SecretsFilter)
+	sf.now = now
+	sf.core.contentHeader = contentHeader
+}

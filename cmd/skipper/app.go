@@ -82,6 +82,7 @@ func newApp(cfg Config, log *logrus.Logger, stdout, accessOut io.Writer) (_ *app
 	}
 	registry, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{
 		Secrets: a.store, Tokens: a.tokens, RateLimits: a.limits.rates, Log: log,
+		SigV4MaxBodyBytes: cfg.SigV4MaxBodyBytes,
 	})...)
 	if err != nil {
 		return nil, err

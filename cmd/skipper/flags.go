@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/internal/h1"
 	"github.com/skipper-egress/skipper/internal/logging"
 	"github.com/skipper-egress/skipper/internal/proxy"
@@ -35,6 +36,7 @@ type Config struct {
 	CredentialsPaths          []string
 	CredentialsUpdateInterval time.Duration
 	CredentialsFailOpen       bool
+	SigV4MaxBodyBytes         int64
 	ApplicationLogLevel       string
 	ApplicationLogJSON        bool
 	AccessLogDisabled         bool
@@ -133,6 +135,9 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 		"how often secrets are re-read even when no file change was seen")
 	fs.BoolVar(&cfg.CredentialsFailOpen, "credentials-fail-open", false,
 		"forward a request whose credential is unavailable without it, as Skipper does, instead of answering 503")
+	fs.Int64Var(&cfg.SigV4MaxBodyBytes, "sigv4-max-body-bytes", filters.DefaultSigV4MaxBodyBytes,
+		"largest request body the SigV4 filters hash into the signature, buffered in memory; "+
+			"a larger one is sent UNSIGNED-PAYLOAD to s3 and answered 413 for other services")
 	fs.StringVar(&cfg.ApplicationLogLevel, "application-log-level", "INFO",
 		"log level of the application log: PANIC, FATAL, ERROR, WARN, INFO, DEBUG or TRACE")
 	fs.BoolVar(&cfg.ApplicationLogJSON, "application-log-json-enabled", false, "write the application log as JSON")
@@ -327,6 +332,9 @@ func (c Config) validateServer() []error {
 	errs = append(errs, ferrs...)
 	if c.IdleConnsNum <= 0 {
 		errs = append(errs, fmt.Errorf("-idle-conns-num must be positive, got %d", c.IdleConnsNum))
+	}
+	if c.SigV4MaxBodyBytes <= 0 {
+		errs = append(errs, fmt.Errorf("-sigv4-max-body-bytes must be positive, got %d", c.SigV4MaxBodyBytes))
 	}
 	if c.MaxResponseHeaderBytes <= 0 {
 		errs = append(errs, fmt.Errorf("-max-response-header-bytes must be positive, got %d", c.MaxResponseHeaderBytes))

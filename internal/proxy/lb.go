@@ -230,7 +230,6 @@ func (p *Proxy) forwardLB(w *responseRecorder, r, out *http.Request, route *rout
 	}
 	defer release() // after the tunnel, if the backend switched protocols
 	lb := p.balancerFor(route)
-	replayable := out.Body == nil || out.GetBody != nil
 	tried := make([]bool, len(lb.endpoints))
 	key := ""
 	if lb.algorithm == routing.AlgorithmConsistentHash {
@@ -249,6 +248,8 @@ func (p *Proxy) forwardLB(w *responseRecorder, r, out *http.Request, route *rout
 		res, cancel, err := p.send(r, out, route, p.transport)
 		if err != nil && isDialError(err) {
 			ep.deadAt.Store(p.now().UnixNano())
+			// Asked after the attempt: its egress filters may have made the body replayable.
+			replayable := out.Body == nil || out.GetBody != nil
 			if replayable && r.Context().Err() == nil && slices.Contains(tried, false) {
 				cancel()
 				ep.inFlight.Add(-1)

@@ -127,7 +127,9 @@ func allowBackend(route *routing.Route, out *http.Request) *filters.Reply {
 
 // egress runs route's egress filters on a copy of out made for this attempt and returns the
 // copy, or out itself when the route has none. The copy keeps what one attempt's filters add
-// (a secret swapped in, a signature) away from the next endpoint a retry goes to.
+// (a secret swapped in, a signature) away from the next endpoint a retry goes to. A filter
+// that read the body and made it replayable (a signer that hashed it) sets the copy's GetBody;
+// out then gets it too, so that a load-balancer retry can send the body again.
 func egress(route *routing.Route, out *http.Request) (*http.Request, error) {
 	if len(route.Settings.Egress) == 0 {
 		return out, nil
@@ -137,6 +139,9 @@ func egress(route *routing.Route, out *http.Request) (*http.Request, error) {
 		if err := f.Egress(attempt); err != nil {
 			return nil, err
 		}
+	}
+	if out.GetBody == nil && attempt.GetBody != nil {
+		out.GetBody = attempt.GetBody
 	}
 	return attempt, nil
 }

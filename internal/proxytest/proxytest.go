@@ -64,6 +64,8 @@ type Options struct {
 	Baggage func(r *http.Request, key string) bool
 	// FilterClock is the clock of the filters that keep time (physicsShedder); nil for time.Now.
 	FilterClock func() time.Time
+	// SigV4MaxBodyBytes is handed to the SigV4 filters; zero means their default.
+	SigV4MaxBodyBytes int64
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -109,7 +111,8 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		tokens.Run(ctx) //nolint:errcheck // Run only returns when ctx is done
 	}()
 
-	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens, RateLimits: opts.RateLimits, Log: log, Now: opts.FilterClock})...)
+	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens, RateLimits: opts.RateLimits,
+		SigV4MaxBodyBytes: opts.SigV4MaxBodyBytes, Log: log, Now: opts.FilterClock})...)
 	if err != nil {
 		t.Fatalf("filters.NewRegistry: %v", err)
 	}
