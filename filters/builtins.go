@@ -38,6 +38,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewBasicAuthFromSecret(src),
 		NewBasicAuth(o.Log),
 		NewAWSSigV4FromSecrets(src, o.SigV4MaxBodyBytes),
+		NewAWSSigV4(o.SigV4MaxBodyBytes),
 		NewSetRequestHeader(),
 		NewDropRequestHeader(),
 		NewAppendRequestHeader(),

@@ -16,7 +16,7 @@ func TestBuiltins(t *testing.T) {
 	}
 	base := []string{
 		filters.BasicAuthFromSecretName, filters.BasicAuthName, filters.BearerInjectorName,
-		filters.AWSSigV4FromSecretsName, filters.DropRequestHeaderName,
+		filters.AWSSigV4FromSecretsName, filters.AWSSigV4Name, filters.DropRequestHeaderName,
 		filters.SetRequestHeaderName, filters.SetRequestHeaderFromSecretName,
 		filters.AppendRequestHeaderName, filters.CopyRequestHeaderName, filters.SetResponseHeaderName,
 		filters.AppendResponseHeaderName, filters.DropResponseHeaderName, filters.CopyResponseHeaderName,
