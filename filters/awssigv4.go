@@ -143,7 +143,12 @@ func (c *sigv4Core) payloadHash(out *http.Request) (string, error) {
 	if out.ContentLength > c.maxBody {
 		return c.tooLarge(out)
 	}
-	data, err := io.ReadAll(io.LimitReader(out.Body, c.maxBody+1))
+	var buf bytes.Buffer
+	if out.ContentLength > 0 {
+		buf.Grow(int(out.ContentLength) + bytes.MinRead) // one allocation: ReadFrom wants MinRead spare
+	}
+	_, err := buf.ReadFrom(io.LimitReader(out.Body, c.maxBody+1))
+	data := buf.Bytes()
 	if err != nil {
 		return "", fmt.Errorf("%s: reading the request body: %w", c.name, err)
 	}
