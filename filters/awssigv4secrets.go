@@ -1,6 +1,7 @@
 package filters
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -116,13 +117,27 @@ func (f *sigv4SecretsFilter) Egress(out *http.Request) error {
 	}
 	creds, err := f.credentials()
 	if err != nil {
+		RecordCredentialUse(out, CredentialUse{Filter: AWSSigV4FromSecretsName, Secret: failedSecret(err, f.secret), Err: err})
 		return err
 	}
 	hash, err := f.core.payloadHash(out)
 	if err != nil {
-		return err
+		return err // a request refused (413, 400): no credential was used
 	}
-	return f.core.sign(out, creds, hash, f.now())
+	err = f.core.sign(out, creds, hash, f.now())
+	// The secret key never leaves, only a signature made with it; the session token does.
+	RecordCredentialUse(out, CredentialUse{Filter: AWSSigV4FromSecretsName, Secret: f.secret,
+		Value: []byte(creds.SecretAccessKey), Also: creds.SessionToken, Err: err})
+	return err
+}
+
+// failedSecret returns the name of the secret err, a credential filter's error, names, or name
+// when it names none.
+func failedSecret(err error, name string) string {
+	if ce, ok := errors.AsType[*CredentialError](err); ok {
+		return ce.SecretName
+	}
+	return name
 }
 
 // credentials reads the keys; an error is a *CredentialError naming the secret, never a value.

@@ -52,3 +52,58 @@ func TestSigV4MaxBodyBytes(t *testing.T) {
 		t.Errorf("backend got Authorization %q, want a signature by AKIDTEST", got)
 	}
 }
+
+// TestSigV4Metrics: awsSigv4FromSecrets signs as the request leaves, so that is when its
+// injection is counted: a signed request as injected, a missing key as unavailable (and a
+// failure) and not also as injected, a refused body as neither.
+func TestSigV4Metrics(t *testing.T) {
+	dir := t.TempDir()
+	id, key := filepath.Join(dir, "id"), filepath.Join(dir, "key")
+	writeFile(t, id, "AKIDTEST")
+	writeFile(t, key, canary+"-sigv4\n")
+	backend := proxytest.NewBackend(t, nil)
+	p := start(t, fmt.Sprintf(`-inline-routes=
+		api:  Host("^api$") -> awsSigv4FromSecrets("sqs", "us-east-1", %q, %q) -> "http://%s";
+		gone: Host("^gone$") -> awsSigv4FromSecrets("sqs", "us-east-1", %q, "%s/missing") -> "http://%s";`,
+		id, key, backend.Addr(), id, dir, backend.Addr()), "-credentials-paths="+dir, "-sigv4-max-body-bytes=4")
+	_, before := p.supportGet(t, "/metrics")
+	for range 2 {
+		if res, _ := p.get(t, "api", "/"); res.StatusCode != http.StatusOK {
+			t.Fatalf("api: got %d, want 200", res.StatusCode)
+		}
+	}
+	if res, _ := p.get(t, "gone", "/"); res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("gone: got %d, want 503", res.StatusCode)
+	}
+	req, err := http.NewRequest("POST", "http://"+p.addr+"/", strings.NewReader("too long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "api"
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("long body: got %d, want 413", res.StatusCode)
+	}
+	_, after := p.supportGet(t, "/metrics")
+	for _, m := range []struct {
+		series string
+		delta  float64
+	}{
+		{`skipper_credential_injections_total{filter="awsSigv4FromSecrets",outcome="injected",route="api"}`, 2},
+		{`skipper_credential_injections_total{filter="awsSigv4FromSecrets",outcome="unavailable",route="gone"}`, 1},
+		{`skipper_credential_injections_total{filter="awsSigv4FromSecrets",outcome="injected",route="gone"}`, 0},
+		{`skipper_credential_injection_failures_total{filter="awsSigv4FromSecrets",reason="not found"}`, 1},
+	} {
+		b := max(metricValue(before, m.series), 0)
+		if got := metricValue(after, m.series) - b; got != m.delta {
+			t.Errorf("%s moved by %v, want %v", m.series, got, m.delta)
+		}
+	}
+	if strings.Contains(after, canary) || strings.Contains(p.Log(), canary) {
+		t.Error("the secret key is in /metrics or the log")
+	}
+}

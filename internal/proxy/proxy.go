@@ -539,6 +539,9 @@ func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.
 	}
 	out, err = egress(route, out)
 	if err != nil {
+		if ce, ok := errors.AsType[*filters.CredentialError](err); ok {
+			p.metrics.InjectionFailed(ce.Filter, metrics.FailureReason(err))
+		}
 		return nil, func() {}, err // answered by respond: a Reply locally, else by fail
 	}
 	if _, ok := transport.(*Transport); route.Settings.BackendIsProxy && !ok {
