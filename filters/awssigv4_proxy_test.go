@@ -295,3 +295,18 @@ func TestAWSSigV4FromSecretsRotation(t *testing.T) {
 		t.Errorf("a secret value is in the log:\n%s", p.Log())
 	}
 }
+
+// TestAWSSigV4FromSecretsFailOpen: -credentials-fail-open does not send a request unsigned,
+// which AWS would only refuse: a missing key is 503 still.
+func TestAWSSigV4FromSecretsFailOpen(t *testing.T) {
+	dir, id, _, _ := sigv4Files(t)
+	b := newSigv4Backend(t, "execute-api", "eu-central-1", map[string]sigv4Key{})
+	p := proxytest.New(t, fmt.Sprintf(`* -> awsSigv4FromSecrets("execute-api", "eu-central-1", %q, "%s/missing") -> "http://%s"`,
+		id, dir, b.Addr()), proxytest.Options{CredentialsPaths: []string{dir}, CredentialsFailOpen: true})
+	if res, body := sigv4Send(t, p, "GET", "api.test", "/", "", 0); res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("got %d %q, want 503", res.StatusCode, body)
+	}
+	if b.count() != 0 {
+		t.Error("the backend was called")
+	}
+}
