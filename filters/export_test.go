@@ -21,3 +21,13 @@ func SetSigV4Clock(f Filter, now func() time.Time, contentHeader bool) {
 	sf.now = now
 	sf.core.contentHeader = contentHeader
 }
+
+// SignAssertion signs claims with the private key in the secret name of src (and its ".kid"),
+// as the JWT grants sign their assertions.
+func SignAssertion(src SecretSource, name string, claims map[string]any) (string, error) {
+	k, err := loadSigningKey(src, "test", name)
+	if err != nil {
+		return "", err
+	}
+	return k.sign(claims)
+}
