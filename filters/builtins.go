@@ -13,7 +13,7 @@ type BuiltinsOptions struct {
 	// Secrets is where the credential filters look their secrets up. It must not be nil for
 	// routes that use them to compile.
 	Secrets SecretSource
-	// Tokens gives oauth2ClientCredentials its tokens. If nil, that filter is left out, so
+	// Tokens gives the OAuth2 filters their tokens. If nil, they are left out, so
 	// routes that use it fail to compile with an unknown filter.
 	Tokens *TokenManager
 	// RateLimits hands out the rate limit filters' limiters. If nil, a registry without Redis
@@ -124,7 +124,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	specs = append(specs, NewPhysicsShedder(o.Now, o.Log))
 	specs = append(specs, NewBreakerSpecs()...)
 	if o.Tokens != nil {
-		specs = append(specs, NewOAuth2ClientCredentials(o.Tokens))
+		specs = append(specs, NewOAuth2ClientCredentials(o.Tokens), NewOAuth2ClientCredentialsJWT(o.Tokens))
 	}
 	return specs
 }

@@ -71,7 +71,8 @@ func TestBuiltins(t *testing.T) {
 		want   []string
 	}{
 		{"without token manager", nil, base},
-		{"with token manager", tokens, append(slices.Clone(base), filters.OAuth2ClientCredentialsName)},
+		{"with token manager", tokens, append(slices.Clone(base), filters.OAuth2ClientCredentialsName,
+			filters.OAuth2ClientCredentialsJWTName)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

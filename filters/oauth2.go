@@ -13,7 +13,12 @@ import (
 // "Authorization: Bearer <token>" with a token from the OAuth2 client-credentials grant.
 const OAuth2ClientCredentialsName = "oauth2ClientCredentials"
 
-type oauth2Spec struct{ m *TokenManager }
+// oauth2Spec is the spec of the OAuth2 filters: they differ in their grant and so in their
+// arguments, and share the token manager and the filter.
+type oauth2Spec struct {
+	m     *TokenManager
+	grant grantKind
+}
 
 type oauth2Filter struct {
 	m     *TokenManager
@@ -42,50 +47,67 @@ var (
 // secret is unusable, the filter removes the Authorization header and returns a *TokenError,
 // so the request is never forwarded with the client's own credential or none. m must not be
 // nil; with a nil m every Create fails.
-func NewOAuth2ClientCredentials(m *TokenManager) Spec { return &oauth2Spec{m: m} }
+func NewOAuth2ClientCredentials(m *TokenManager) Spec {
+	return &oauth2Spec{m: m, grant: grantClientCredentials}
+}
 
-func (*oauth2Spec) Name() string { return OAuth2ClientCredentialsName }
+func (s *oauth2Spec) Name() string { return s.grant.filterName() }
 
 func (s *oauth2Spec) Create(args []any) (Filter, error) {
-	const name = OAuth2ClientCredentialsName
-	a, err := stringArgs(name, args, 3, "token URL", "client ID secret name", "client secret secret name",
-		"scopes", "audience")
+	k, err := s.grant.parseArgs(args)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTokenURL(a[0]); err != nil {
-		return nil, err
-	}
-	if err := checkSecretName(name, 2, "client ID secret name", a[1]); err != nil {
-		return nil, err
-	}
-	if err := checkSecretName(name, 3, "client secret secret name", a[2]); err != nil {
-		return nil, err
-	}
-	k := tokenKey{tokenURL: a[0], clientID: a[1], clientSecret: a[2]}
-	if len(a) > 3 {
-		if k.scopes, err = normalizeScopes(a[3]); err != nil {
-			return nil, err
-		}
-	}
-	if len(a) > 4 {
-		if err := checkHeaderText(name, 5, "audience", a[4]); err != nil {
-			return nil, err
-		}
-		k.audience = a[4]
-	}
 	if s.m == nil {
-		return nil, fmt.Errorf("%s: %w: no token manager configured", name, ErrCredentialUnavailable)
+		return nil, fmt.Errorf("%s: %w: no token manager configured", s.grant.filterName(), ErrCredentialUnavailable)
 	}
 	f := &oauth2Filter{m: s.m, key: k}
 	f.entry.Store(s.m.register(k))
 	return f, nil
 }
 
+// clientCredentialsArgs parses oauth2ClientCredentials' arguments.
+func clientCredentialsArgs(args []any) (tokenKey, error) {
+	const name = OAuth2ClientCredentialsName
+	a, err := stringArgs(name, args, 3, "token URL", "client ID secret name", "client secret secret name",
+		"scopes", "audience")
+	if err != nil {
+		return tokenKey{}, err
+	}
+	if err := checkTokenURL(name, a[0]); err != nil {
+		return tokenKey{}, err
+	}
+	if err := checkSecretName(name, 2, "client ID secret name", a[1]); err != nil {
+		return tokenKey{}, err
+	}
+	if err := checkSecretName(name, 3, "client secret secret name", a[2]); err != nil {
+		return tokenKey{}, err
+	}
+	k := tokenKey{grant: grantClientCredentials, tokenURL: a[0], clientID: a[1], clientSecret: a[2]}
+	return k, optionalScopesAudience(name, a, 4, &k)
+}
+
+// optionalScopesAudience sets k's scopes and audience from a's arguments scopesPos and
+// scopesPos+1 (counting from 1) when they are there.
+func optionalScopesAudience(name string, a []string, scopesPos int, k *tokenKey) error {
+	var err error
+	if len(a) >= scopesPos {
+		if k.scopes, err = normalizeScopes(name, scopesPos, a[scopesPos-1]); err != nil {
+			return err
+		}
+	}
+	if len(a) > scopesPos {
+		if err := checkHeaderText(name, scopesPos+1, "audience", a[scopesPos]); err != nil {
+			return err
+		}
+		k.audience = a[scopesPos]
+	}
+	return nil
+}
+
 // checkTokenURL accepts an absolute http or https URL. Its errors do not quote the URL, which
 // could hold a password in its user info.
-func checkTokenURL(raw string) error {
-	const name = OAuth2ClientCredentialsName
+func checkTokenURL(name, raw string) error {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
@@ -101,14 +123,14 @@ func checkTokenURL(raw string) error {
 // normalizeScopes splits a space-separated scope list, checks each scope against RFC 6749
 // §3.3, and returns them sorted and without duplicates, so that the order in the route does
 // not split the cache.
-func normalizeScopes(s string) (string, error) {
+func normalizeScopes(name string, pos int, s string) (string, error) {
 	scopes := strings.Fields(s)
 	for _, sc := range scopes {
 		for i := 0; i < len(sc); i++ {
 			// scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 			if c := sc[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-				return "", argsErrorf("%s: argument 4 (scopes) contains byte 0x%02x, which RFC 6749 §3.3 does not allow in a scope",
-					OAuth2ClientCredentialsName, c)
+				return "", argsErrorf("%s: argument %d (scopes) contains byte 0x%02x, which RFC 6749 §3.3 does not allow in a scope",
+					name, pos, c)
 			}
 		}
 	}
@@ -135,7 +157,5 @@ func (f *oauth2Filter) Request(r *http.Request) error {
 	return nil
 }
 
-// SecretNames returns the client ID and client secret secret names.
-func (f *oauth2Filter) SecretNames() []string {
-	return []string{f.key.clientID, f.key.clientSecret}
-}
+// SecretNames returns the names of the secrets the filter's grant reads, in argument order.
+func (f *oauth2Filter) SecretNames() []string { return f.key.secretNames() }

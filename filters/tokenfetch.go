@@ -12,7 +12,6 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/skipper-egress/skipper/internal/httpsyntax"
 )
@@ -25,6 +24,9 @@ import (
 // It never holds a token, a client ID or secret, or the token endpoint's response body, which
 // may echo credentials back.
 type TokenError struct {
+	// Filter is the name of the filter that wanted the token; empty means
+	// oauth2ClientCredentials.
+	Filter string
 	// TokenURL is the token endpoint, without user info or query.
 	TokenURL string
 	// Reason says what went wrong, such as "HTTP status 401 (invalid_client)" or
@@ -37,7 +39,11 @@ type TokenError struct {
 // Error returns, for example, `oauth2ClientCredentials: credential unavailable: token endpoint
 // "https://auth.example.org/token": HTTP status 401 (invalid_client)`.
 func (e *TokenError) Error() string {
-	return OAuth2ClientCredentialsName + ": " + ErrCredentialUnavailable.Error() + ": token endpoint " +
+	name := e.Filter
+	if name == "" {
+		name = OAuth2ClientCredentialsName
+	}
+	return name + ": " + ErrCredentialUnavailable.Error() + ": token endpoint " +
 		strconv.Quote(e.TokenURL) + ": " + e.Reason
 }
 
@@ -83,7 +89,7 @@ func (m *TokenManager) fetch(parent context.Context, e *tokenEntry, c *fetchCall
 // recovery as info, routine refreshes as debug. failures is the count before a success, or
 // including a failure.
 func (m *TokenManager) logFetch(e *tokenEntry, prev *cachedToken, err error, failures int, retryIn time.Duration) {
-	log := m.log.WithFields(logrus.Fields{fieldTokenURL: e.display, fieldClientIDSecret: e.key.clientID})
+	log := m.log.WithFields(e.logFields())
 	switch {
 	case err != nil && prev.validAt(m.now()):
 		log.WithFields(logrus.Fields{fieldError: err.Error(), "failures": failures, "retry_in": retryIn.Round(time.Millisecond).String()}).
@@ -112,36 +118,37 @@ func (m *TokenManager) backoff(failures int) time.Duration {
 	return d - rand.N(d/2+1)
 }
 
-// requestToken asks e's token endpoint for a token with the client-credentials grant
-// (RFC 6749 §4.4), reading the client's ID and secret now, so that rotations take effect.
+// requestToken asks e's token endpoint for a token with e's grant, reading the secrets it
+// needs now, so that rotations take effect.
 func (m *TokenManager) requestToken(ctx context.Context, e *tokenEntry) (*cachedToken, error) {
-	k := e.key
-	id, err := secretValue(m.secrets, OAuth2ClientCredentialsName, k.clientID)
+	conf, err := m.grantRequest(e)
 	if err != nil {
-		return nil, secretError(e, err)
-	}
-	secret, err := secretValue(m.secrets, OAuth2ClientCredentialsName, k.clientSecret)
-	if err != nil {
-		return nil, secretError(e, err)
-	}
-	conf := clientcredentials.Config{
-		ClientID:     string(id),
-		ClientSecret: string(secret),
-		TokenURL:     k.tokenURL,
-		Scopes:       strings.Fields(k.scopes),
-		// RFC 6749 §2.3.1: servers must accept HTTP Basic. The library's default, auto-detect,
-		// would repeat every failed request with the secret in the body.
-		AuthStyle: oauth2.AuthStyleInHeader,
-	}
-	if k.audience != "" {
-		conf.EndpointParams = url.Values{"audience": {k.audience}}
+		return nil, err
 	}
 	start := m.now()
 	tok, err := conf.Token(context.WithValue(ctx, oauth2.HTTPClient, m.client))
 	if err != nil {
-		return nil, &TokenError{TokenURL: e.display, Reason: m.fetchReason(ctx, err)}
+		return nil, e.tokenError(m.fetchReason(ctx, err), nil)
 	}
 	return m.newCachedToken(e, tok, start)
+}
+
+// logFields are the fields of e's log lines: where the token comes from and by which grant,
+// never a secret's value.
+func (e *tokenEntry) logFields() logrus.Fields {
+	f := logrus.Fields{fieldTokenURL: e.display, fieldGrant: e.key.grant.String()}
+	if e.key.clientID != "" {
+		f[fieldClientIDSecret] = e.key.clientID
+	}
+	if e.key.client != "" {
+		f[fieldClientID] = e.key.client
+	}
+	return f
+}
+
+// tokenError returns a *TokenError of e's filter and token URL.
+func (e *tokenEntry) tokenError(reason string, err error) *TokenError {
+	return &TokenError{Filter: e.key.grant.filterName(), TokenURL: e.display, Reason: reason, Err: err}
 }
 
 func secretError(e *tokenEntry, err error) error {
@@ -150,7 +157,7 @@ func secretError(e *tokenEntry, err error) error {
 	if errors.As(err, &ce) {
 		reason = "secret " + strconv.Quote(ce.SecretName) + ": " + ce.Reason
 	}
-	return &TokenError{TokenURL: e.display, Reason: reason, Err: err}
+	return e.tokenError(reason, err)
 }
 
 // newCachedToken checks tok and works out when to refresh and stop using it. Its lifetime
@@ -159,11 +166,10 @@ func secretError(e *tokenEntry, err error) error {
 func (m *TokenManager) newCachedToken(e *tokenEntry, tok *oauth2.Token, start time.Time) (*cachedToken, error) {
 	// RFC 6750 bearer tokens only: a token of another type (DPoP, MAC) needs more than a header.
 	if tt := tok.TokenType; tt != "" && !strings.EqualFold(tt, "bearer") {
-		return nil, &TokenError{TokenURL: e.display, Reason: "token type is not bearer"}
+		return nil, e.tokenError("token type is not bearer", nil)
 	}
 	if i := httpsyntax.InvalidValueByte(tok.AccessToken); i >= 0 {
-		return nil, &TokenError{TokenURL: e.display,
-			Reason: fmt.Sprintf("access token contains control character 0x%02x", tok.AccessToken[i])}
+		return nil, e.tokenError(fmt.Sprintf("access token contains control character 0x%02x", tok.AccessToken[i]), nil)
 	}
 	lifetime := expiresIn(tok)
 	if lifetime <= 0 {

@@ -39,6 +39,8 @@ const (
 const (
 	fieldTokenURL       = "token_url"
 	fieldClientIDSecret = "client_id_secret"
+	fieldClientID       = "client_id"
+	fieldGrant          = "grant"
 	fieldError          = "error"
 )
 
@@ -154,9 +156,14 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// tokenKey identifies one cached token. Scopes are sorted, deduplicated and joined by spaces.
+// tokenKey identifies one cached token: the grant and every argument of its filter. Scopes
+// are sorted, deduplicated and joined by spaces. Fields a grant does not use are empty.
 type tokenKey struct {
-	tokenURL, clientID, clientSecret, scopes, audience string
+	grant                      grantKind
+	tokenURL, scopes, audience string
+	clientID, clientSecret     string // secret names
+	client                     string // the client ID itself, for private_key_jwt
+	privateKey                 string // secret name of the key that signs assertions
 }
 
 // tokenEntry is the cache slot of one tokenKey. The request path reads cur and used without
@@ -268,8 +275,7 @@ func (m *TokenManager) wait(ctx context.Context, e *tokenEntry) (*cachedToken, e
 	case <-c.done:
 		return c.tok, c.err
 	case <-ctx.Done():
-		return nil, &TokenError{TokenURL: e.display, Reason: "gave up waiting for a token: " + ctx.Err().Error(),
-			Err: ctx.Err()}
+		return nil, e.tokenError("gave up waiting for a token: "+ctx.Err().Error(), ctx.Err())
 	}
 }
 
@@ -332,8 +338,7 @@ func (m *TokenManager) schedule(ctx context.Context, fetches *sync.WaitGroup) ti
 		if drop {
 			delete(m.entries, k)
 			e.dead.Store(true)
-			m.log.WithField(fieldTokenURL, e.display).WithField(fieldClientIDSecret, k.clientID).
-				Debug("OAuth2 token unused, dropped")
+			m.log.WithFields(e.logFields()).Debug("OAuth2 token unused, dropped")
 			continue
 		}
 		if !due.IsZero() && (next.IsZero() || due.Before(next)) {
