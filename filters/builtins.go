@@ -124,7 +124,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 	specs = append(specs, NewPhysicsShedder(o.Now, o.Log))
 	specs = append(specs, NewBreakerSpecs()...)
 	if o.Tokens != nil {
-		specs = append(specs, NewOAuth2ClientCredentials(o.Tokens), NewOAuth2ClientCredentialsJWT(o.Tokens))
+		specs = append(specs, NewOAuth2ClientCredentials(o.Tokens), NewOAuth2ClientCredentialsJWT(o.Tokens),
+			NewOAuth2JWTBearer(o.Tokens))
 	}
 	return specs
 }

@@ -2,6 +2,7 @@ package filters_test
 
 import (
 	"crypto"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -18,8 +19,9 @@ import (
 //   - private_key_jwt client authentication (RFC 7523 §2.2, §3): the assertion's signature
 //     with the client's registered public key, iss = sub = client_id, aud, exp in the future
 //     and at most 5 minutes after iat, a jti never seen before (else invalid_client);
-//   - the JWT-bearer grant (RFC 7523 §2.1): the same checks of the assertion, with the key
-//     registered for its iss (else invalid_grant).
+//   - the JWT-bearer grant (RFC 7523 §2.1): no client authentication, the same checks of the
+//     assertion with the keys registered for its iss (else invalid_grant; a replayed
+//     assertion too).
 //
 // Keys may be swapped while it runs, as when an operator rotates one.
 type authServer struct {
@@ -125,6 +127,14 @@ func (s *authServer) check(c *authCall) (status int, code, desc string) {
 		if c.claims["sub"] != client {
 			return 401, "invalid_client", "sub is not the client"
 		}
+	case "urn:ietf:params:oauth:grant-type:jwt-bearer":
+		if c.basic || f.Has("client_assertion") || f.Has("client_secret") {
+			return 400, "invalid_request", "unexpected client authentication"
+		}
+		jws := f.Get("assertion")
+		if d := s.verifyAssertion(c, jws, unverifiedIssuer(jws)); d != "" {
+			return 400, "invalid_grant", d
+		}
 	default:
 		return 400, "unsupported_grant_type", ""
 	}
@@ -171,6 +181,24 @@ func (s *authServer) verifyAssertion(c *authCall, jws, who string) string {
 	}
 	s.jtis[jti] = true
 	return ""
+}
+
+// unverifiedIssuer returns the iss of a JWT without checking it, to find the keys to check it
+// with, as a server with many issuers does.
+func unverifiedIssuer(jws string) string {
+	parts := strings.Split(jws, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct{ Iss string }
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.Iss
 }
 
 // postForm sends a token request by hand, as a client replaying a captured one would.

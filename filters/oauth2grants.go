@@ -17,9 +17,14 @@ import (
 // authenticating with a JWT signed by its private key.
 const OAuth2ClientCredentialsJWTName = "oauth2ClientCredentialsJWT"
 
+// OAuth2JWTBearerName is the route name of the filter that sets "Authorization: Bearer
+// <token>" with a token from the JWT-bearer grant, as Google service accounts use.
+const OAuth2JWTBearerName = "oauth2JwtBearer"
+
 // RFC 7523 names.
 const (
 	clientAssertionTypeJWT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	grantTypeJWTBearer     = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 )
 
 // assertionLifetime is how long a signed assertion is valid. RFC 7523 §3 lets the server
@@ -33,6 +38,7 @@ type grantKind uint8
 const (
 	grantClientCredentials    grantKind = iota // RFC 6749 §4.4, HTTP Basic
 	grantClientCredentialsJWT                  // RFC 6749 §4.4, private_key_jwt (RFC 7523 §2.2)
+	grantJWTBearer                             // RFC 7523 §2.1
 )
 
 // filterName is the route name of the grant's filter.
@@ -40,6 +46,8 @@ func (g grantKind) filterName() string {
 	switch g {
 	case grantClientCredentialsJWT:
 		return OAuth2ClientCredentialsJWTName
+	case grantJWTBearer:
+		return OAuth2JWTBearerName
 	}
 	return OAuth2ClientCredentialsName
 }
@@ -49,6 +57,8 @@ func (g grantKind) String() string {
 	switch g {
 	case grantClientCredentialsJWT:
 		return "client_credentials (private_key_jwt)"
+	case grantJWTBearer:
+		return grantTypeJWTBearer
 	}
 	return "client_credentials"
 }
@@ -58,6 +68,8 @@ func (g grantKind) parseArgs(args []any) (tokenKey, error) {
 	switch g {
 	case grantClientCredentialsJWT:
 		return clientCredentialsJWTArgs(args)
+	case grantJWTBearer:
+		return jwtBearerArgs(args)
 	}
 	return clientCredentialsArgs(args)
 }
@@ -65,7 +77,7 @@ func (g grantKind) parseArgs(args []any) (tokenKey, error) {
 // secretNames returns the secrets k's grant reads, in argument order.
 func (k tokenKey) secretNames() []string {
 	switch k.grant {
-	case grantClientCredentialsJWT:
+	case grantClientCredentialsJWT, grantJWTBearer:
 		return []string{k.privateKey}
 	}
 	return []string{k.clientID, k.clientSecret}
@@ -104,14 +116,64 @@ func clientCredentialsJWTArgs(args []any) (tokenKey, error) {
 	return k, optionalScopesAudience(name, a, 4, &k)
 }
 
+// NewOAuth2JWTBearer returns the spec of
+// oauth2JwtBearer(tokenURL, privateKeySecret, issuer, subject[, scopes[, audience]]), which
+// works as oauth2ClientCredentials but gets its token with the JWT-bearer authorization grant
+// (RFC 7523 §2.1), as Google service accounts do: grant_type
+// urn:ietf:params:oauth:grant-type:jwt-bearer and an assertion signed with the key in
+// privateKeySecret, with iss the issuer (a service account's email), sub the subject (a user
+// to act for; left out when empty, as Google allows), aud the audience or else the token URL,
+// the scopes in a "scope" claim as Google expects, a unique jti and an exp five minutes
+// after its iat. The request carries no client authentication: the assertion is the grant.
+func NewOAuth2JWTBearer(m *TokenManager) Spec { return &oauth2Spec{m: m, grant: grantJWTBearer} }
+
+func jwtBearerArgs(args []any) (tokenKey, error) {
+	const name = OAuth2JWTBearerName
+	a, err := stringArgs(name, args, 4, "token URL", "private key secret name", "issuer", "subject", "scopes", "audience")
+	if err != nil {
+		return tokenKey{}, err
+	}
+	if err := checkTokenURL(name, a[0]); err != nil {
+		return tokenKey{}, err
+	}
+	if err := checkSecretName(name, 2, "private key secret name", a[1]); err != nil {
+		return tokenKey{}, err
+	}
+	if a[2] == "" {
+		return tokenKey{}, argsErrorf("%s: argument 3 (issuer) must not be empty", name)
+	}
+	if err := checkHeaderText(name, 3, "issuer", a[2]); err != nil {
+		return tokenKey{}, err
+	}
+	if err := checkHeaderText(name, 4, "subject", a[3]); err != nil {
+		return tokenKey{}, err
+	}
+	k := tokenKey{grant: grantJWTBearer, tokenURL: a[0], privateKey: a[1], issuer: a[2], subject: a[3]}
+	return k, optionalScopesAudience(name, a, 5, &k)
+}
+
 // grantRequest reads the secrets of e's grant and returns the token request to send. The
 // client-credentials library sends any grant: its EndpointParams may replace grant_type.
 func (m *TokenManager) grantRequest(e *tokenEntry) (*clientcredentials.Config, error) {
 	k := e.key
 	conf := &clientcredentials.Config{TokenURL: k.tokenURL, Scopes: strings.Fields(k.scopes)}
 	switch k.grant {
+	case grantJWTBearer:
+		var extra jwt.MapClaims
+		if k.scopes != "" {
+			// Google reads the scopes from the assertion and ignores a scope parameter.
+			extra = jwt.MapClaims{"scope": k.scopes}
+			conf.Scopes = nil
+		}
+		jws, err := m.assertion(e, k.issuer, k.subject, extra)
+		if err != nil {
+			return nil, err
+		}
+		// No client_id or secret: AuthStyleInParams with none sends nothing.
+		conf.AuthStyle = oauth2.AuthStyleInParams
+		conf.EndpointParams = url.Values{"grant_type": {grantTypeJWTBearer}, "assertion": {jws}}
 	case grantClientCredentialsJWT:
-		jws, err := m.assertion(e, k.client, k.client)
+		jws, err := m.assertion(e, k.client, k.client, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -140,8 +202,8 @@ func (m *TokenManager) grantRequest(e *tokenEntry) (*clientcredentials.Config, e
 }
 
 // assertion returns a new JWT for e's token request, signed with the key read now: RFC 7523
-// §3's claims, with aud the route's audience or else the token URL.
-func (m *TokenManager) assertion(e *tokenEntry, iss, sub string) (string, error) {
+// §3's claims, with aud the route's audience or else the token URL, and extra.
+func (m *TokenManager) assertion(e *tokenEntry, iss, sub string, extra jwt.MapClaims) (string, error) {
 	k := e.key
 	key, err := loadSigningKey(m.secrets, k.grant.filterName(), k.privateKey)
 	if err != nil {
@@ -161,6 +223,9 @@ func (m *TokenManager) assertion(e *tokenEntry, iss, sub string) (string, error)
 	}
 	if sub != "" {
 		claims["sub"] = sub
+	}
+	for c, v := range extra {
+		claims[c] = v
 	}
 	jws, err := key.sign(claims)
 	if err != nil {

@@ -164,6 +164,7 @@ type tokenKey struct {
 	clientID, clientSecret     string // secret names
 	client                     string // the client ID itself, for private_key_jwt
 	privateKey                 string // secret name of the key that signs assertions
+	issuer, subject            string // of the JWT-bearer grant's assertion
 }
 
 // tokenEntry is the cache slot of one tokenKey. The request path reads cur and used without
