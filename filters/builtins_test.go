@@ -72,7 +72,8 @@ func TestBuiltins(t *testing.T) {
 	}{
 		{"without token manager", nil, base},
 		{"with token manager", tokens, append(slices.Clone(base), filters.OAuth2ClientCredentialsName,
-			filters.OAuth2ClientCredentialsJWTName, filters.OAuth2JWTBearerName)},
+			filters.OAuth2ClientCredentialsJWTName, filters.OAuth2JWTBearerName,
+			filters.OAuth2TokenExchangeName)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 //   - private_key_jwt client authentication (RFC 7523 §2.2, §3): the assertion's signature
 //     with the client's registered public key, iss = sub = client_id, aud, exp in the future
 //     and at most 5 minutes after iat, a jti never seen before (else invalid_client);
+//   - the token exchange (RFC 8693): see checkExchange;
 //   - the JWT-bearer grant (RFC 7523 §2.1): no client authentication, the same checks of the
 //     assertion with the keys registered for its iss (else invalid_grant; a replayed
 //     assertion too).
@@ -29,19 +30,25 @@ type authServer struct {
 	prefix    string
 	expiresIn int
 
-	mu      sync.Mutex
-	keys    map[string][]crypto.PublicKey // client ID or issuer: the keys it may sign with
-	aud     string                        // the aud assertions must have; default the token URL
-	jtis    map[string]bool
-	issued  int
-	calls   []authCall
-	changed chan struct{}
+	mu   sync.Mutex
+	keys map[string][]crypto.PublicKey // client ID or issuer: the keys it may sign with
+	aud  string                        // the aud assertions must have; default the token URL
+	jtis map[string]bool
+	// subjects are the subject tokens a token exchange accepts; client, when set, the
+	// client ID and secret it requires with HTTP Basic.
+	subjects map[string]bool
+	client   [2]string
+	issued   int
+	calls    []authCall
+	changed  chan struct{}
 }
 
 // authCall is one token request: what was sent, and what the server made of it.
 type authCall struct {
 	form      url.Values
 	basic     bool
+	id        string // HTTP Basic
+	secret    string
 	claims    map[string]any // of the verified assertion
 	header    map[string]any
 	keyIndex  int    // which of the registered keys verified it
@@ -86,7 +93,7 @@ func (s *authServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := authCall{form: r.PostForm, keyIndex: -1}
-	_, _, c.basic = r.BasicAuth()
+	c.id, c.secret, c.basic = r.BasicAuth()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	status, code, desc := s.check(&c)
@@ -135,10 +142,43 @@ func (s *authServer) check(c *authCall) (status int, code, desc string) {
 		if d := s.verifyAssertion(c, jws, unverifiedIssuer(jws)); d != "" {
 			return 400, "invalid_grant", d
 		}
+	case "urn:ietf:params:oauth:grant-type:token-exchange":
+		return s.checkExchange(c)
 	default:
 		return 400, "unsupported_grant_type", ""
 	}
 	return 0, "", ""
+}
+
+// checkExchange checks an RFC 8693 token exchange: client authentication when required, a
+// known subject token of type JWT, an access token requested, the audience when one is set.
+func (s *authServer) checkExchange(c *authCall) (status int, code, desc string) {
+	f := c.form
+	switch {
+	case s.client != [2]string{} && (!c.basic || c.id != s.client[0] || c.secret != s.client[1]):
+		return 401, "invalid_client", "client authentication failed"
+	case s.client == [2]string{} && c.basic:
+		return 400, "invalid_request", "unexpected client authentication"
+	case f.Get("subject_token_type") != "urn:ietf:params:oauth:token-type:jwt":
+		return 400, "invalid_request", "unsupported subject_token_type"
+	case f.Has("requested_token_type") && f.Get("requested_token_type") != "urn:ietf:params:oauth:token-type:access_token":
+		return 400, "invalid_request", "unsupported requested_token_type"
+	case s.aud != "" && f.Get("audience") != s.aud:
+		return 400, "invalid_target", "unknown audience"
+	case !s.subjects[f.Get("subject_token")]:
+		return 400, "invalid_grant", "subject token not valid"
+	}
+	return 0, "", ""
+}
+
+// setSubjects sets the subject tokens a token exchange accepts.
+func (s *authServer) setSubjects(tokens ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subjects = map[string]bool{}
+	for _, t := range tokens {
+		s.subjects[t] = true
+	}
 }
 
 // verifyAssertion checks a JWT's signature with the keys of who (or of its iss when who is

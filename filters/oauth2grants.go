@@ -10,6 +10,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/skipper-egress/skipper/secrets"
 )
 
 // OAuth2ClientCredentialsJWTName is the route name of the filter that sets
@@ -21,10 +23,17 @@ const OAuth2ClientCredentialsJWTName = "oauth2ClientCredentialsJWT"
 // <token>" with a token from the JWT-bearer grant, as Google service accounts use.
 const OAuth2JWTBearerName = "oauth2JwtBearer"
 
+// OAuth2TokenExchangeName is the route name of the filter that sets "Authorization: Bearer
+// <token>" with a token from the token-exchange grant, as Kubernetes workloads trade their
+// service-account token for a cloud token.
+const OAuth2TokenExchangeName = "oauth2TokenExchange"
+
 // RFC 7523 names.
 const (
 	clientAssertionTypeJWT = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 	grantTypeJWTBearer     = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	grantTypeTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange" // RFC 8693
+	tokenTypeAccessToken   = "urn:ietf:params:oauth:token-type:access_token"
 )
 
 // assertionLifetime is how long a signed assertion is valid. RFC 7523 §3 lets the server
@@ -39,6 +48,7 @@ const (
 	grantClientCredentials    grantKind = iota // RFC 6749 §4.4, HTTP Basic
 	grantClientCredentialsJWT                  // RFC 6749 §4.4, private_key_jwt (RFC 7523 §2.2)
 	grantJWTBearer                             // RFC 7523 §2.1
+	grantTokenExchange                         // RFC 8693
 )
 
 // filterName is the route name of the grant's filter.
@@ -48,6 +58,8 @@ func (g grantKind) filterName() string {
 		return OAuth2ClientCredentialsJWTName
 	case grantJWTBearer:
 		return OAuth2JWTBearerName
+	case grantTokenExchange:
+		return OAuth2TokenExchangeName
 	}
 	return OAuth2ClientCredentialsName
 }
@@ -59,6 +71,8 @@ func (g grantKind) String() string {
 		return "client_credentials (private_key_jwt)"
 	case grantJWTBearer:
 		return grantTypeJWTBearer
+	case grantTokenExchange:
+		return grantTypeTokenExchange
 	}
 	return "client_credentials"
 }
@@ -70,6 +84,8 @@ func (g grantKind) parseArgs(args []any) (tokenKey, error) {
 		return clientCredentialsJWTArgs(args)
 	case grantJWTBearer:
 		return jwtBearerArgs(args)
+	case grantTokenExchange:
+		return tokenExchangeArgs(args)
 	}
 	return clientCredentialsArgs(args)
 }
@@ -79,6 +95,11 @@ func (k tokenKey) secretNames() []string {
 	switch k.grant {
 	case grantClientCredentialsJWT, grantJWTBearer:
 		return []string{k.privateKey}
+	case grantTokenExchange:
+		if k.clientID == "" {
+			return []string{k.subjectToken}
+		}
+		return []string{k.subjectToken, k.clientID, k.clientSecret}
 	}
 	return []string{k.clientID, k.clientSecret}
 }
@@ -152,12 +173,99 @@ func jwtBearerArgs(args []any) (tokenKey, error) {
 	return k, optionalScopesAudience(name, a, 5, &k)
 }
 
+// NewOAuth2TokenExchange returns the spec of oauth2TokenExchange(tokenURL, subjectTokenSecret,
+// subjectTokenType[, audience[, scopes[, clientIDSecret, clientSecretSecret]]]), which works
+// as oauth2ClientCredentials but gets its token with the token-exchange grant (RFC 8693):
+// grant_type urn:ietf:params:oauth:grant-type:token-exchange, the subject token read from
+// subjectTokenSecret with its type (such as urn:ietf:params:oauth:token-type:jwt), a
+// requested_token_type of access token, and the audience and scopes when given. With the two
+// client secrets, the client authenticates with HTTP Basic; without, not at all.
+//
+// The subject token is typically a file that rotates, such as a Kubernetes projected
+// service-account token. A token got with one subject token is not used once the file holds
+// another: the next request exchanges the new one, and gets the old token only if that
+// exchange fails while the old token is still valid.
+func NewOAuth2TokenExchange(m *TokenManager) Spec {
+	return &oauth2Spec{m: m, grant: grantTokenExchange}
+}
+
+func tokenExchangeArgs(args []any) (tokenKey, error) {
+	const name = OAuth2TokenExchangeName
+	a, err := stringArgs(name, args, 3, "token URL", "subject token secret name", "subject token type",
+		"audience", "scopes", "client ID secret name", "client secret secret name")
+	if err != nil {
+		return tokenKey{}, err
+	}
+	if err := checkTokenURL(name, a[0]); err != nil {
+		return tokenKey{}, err
+	}
+	if err := checkSecretName(name, 2, "subject token secret name", a[1]); err != nil {
+		return tokenKey{}, err
+	}
+	if a[2] == "" {
+		return tokenKey{}, argsErrorf("%s: argument 3 (subject token type) must not be empty", name)
+	}
+	if err := checkHeaderText(name, 3, "subject token type", a[2]); err != nil {
+		return tokenKey{}, err
+	}
+	k := tokenKey{grant: grantTokenExchange, tokenURL: a[0], subjectToken: a[1], subjectTokenType: a[2]}
+	if len(a) > 3 {
+		if err := checkHeaderText(name, 4, "audience", a[3]); err != nil {
+			return tokenKey{}, err
+		}
+		k.audience = a[3]
+	}
+	if len(a) > 4 {
+		if k.scopes, err = normalizeScopes(name, 5, a[4]); err != nil {
+			return tokenKey{}, err
+		}
+	}
+	switch len(a) {
+	case 6:
+		return tokenKey{}, argsErrorf("%s: argument 7 (client secret secret name) is missing: "+
+			"the client ID and client secret come together", name)
+	case 7:
+		if err := checkSecretName(name, 6, "client ID secret name", a[5]); err != nil {
+			return tokenKey{}, err
+		}
+		if err := checkSecretName(name, 7, "client secret secret name", a[6]); err != nil {
+			return tokenKey{}, err
+		}
+		k.clientID, k.clientSecret = a[5], a[6]
+	}
+	return k, nil
+}
+
 // grantRequest reads the secrets of e's grant and returns the token request to send. The
 // client-credentials library sends any grant: its EndpointParams may replace grant_type.
-func (m *TokenManager) grantRequest(e *tokenEntry) (*clientcredentials.Config, error) {
+//
+// basis is the value of the secret the grant trades, for a grant whose token must not outlive
+// it (the token exchange's subject token); nil for the others.
+func (m *TokenManager) grantRequest(e *tokenEntry) (conf *clientcredentials.Config, basis secrets.Secret, _ error) {
 	k := e.key
-	conf := &clientcredentials.Config{TokenURL: k.tokenURL, Scopes: strings.Fields(k.scopes)}
+	conf = &clientcredentials.Config{TokenURL: k.tokenURL, Scopes: strings.Fields(k.scopes)}
 	switch k.grant {
+	case grantTokenExchange:
+		subject, err := secretValue(m.secrets, k.grant.filterName(), k.subjectToken)
+		if err != nil {
+			return nil, nil, secretError(e, err)
+		}
+		conf.EndpointParams = url.Values{
+			"grant_type":           {grantTypeTokenExchange},
+			"subject_token":        {string(subject)},
+			"subject_token_type":   {k.subjectTokenType},
+			"requested_token_type": {tokenTypeAccessToken},
+		}
+		if k.audience != "" {
+			conf.EndpointParams.Set("audience", k.audience)
+		}
+		conf.AuthStyle = oauth2.AuthStyleInParams // sends nothing without client credentials
+		if k.clientID != "" {
+			if err := m.clientCredentials(e, conf); err != nil {
+				return nil, nil, err
+			}
+		}
+		return conf, subject, nil
 	case grantJWTBearer:
 		var extra jwt.MapClaims
 		if k.scopes != "" {
@@ -167,7 +275,7 @@ func (m *TokenManager) grantRequest(e *tokenEntry) (*clientcredentials.Config, e
 		}
 		jws, err := m.assertion(e, k.issuer, k.subject, extra)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// No client_id or secret: AuthStyleInParams with none sends nothing.
 		conf.AuthStyle = oauth2.AuthStyleInParams
@@ -175,30 +283,40 @@ func (m *TokenManager) grantRequest(e *tokenEntry) (*clientcredentials.Config, e
 	case grantClientCredentialsJWT:
 		jws, err := m.assertion(e, k.client, k.client, nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// RFC 7523 §2.2; client_id too, which RFC 6749 §3.2.1 has public clients send and
 		// servers that look the key up by it (Keycloak, Okta) expect.
 		conf.ClientID, conf.AuthStyle = k.client, oauth2.AuthStyleInParams
 		conf.EndpointParams = url.Values{"client_assertion_type": {clientAssertionTypeJWT}, "client_assertion": {jws}}
 	default:
-		id, err := secretValue(m.secrets, k.grant.filterName(), k.clientID)
-		if err != nil {
-			return nil, secretError(e, err)
+		if err := m.clientCredentials(e, conf); err != nil {
+			return nil, nil, err
 		}
-		secret, err := secretValue(m.secrets, k.grant.filterName(), k.clientSecret)
-		if err != nil {
-			return nil, secretError(e, err)
-		}
-		conf.ClientID, conf.ClientSecret = string(id), string(secret)
-		// RFC 6749 §2.3.1: servers must accept HTTP Basic. The library's default, auto-detect,
-		// would repeat every failed request with the secret in the body.
-		conf.AuthStyle = oauth2.AuthStyleInHeader
 		if k.audience != "" {
 			conf.EndpointParams = url.Values{"audience": {k.audience}}
 		}
 	}
-	return conf, nil
+	return conf, nil, nil
+}
+
+// clientCredentials reads the client ID and secret of e and has conf send them with HTTP
+// Basic.
+func (m *TokenManager) clientCredentials(e *tokenEntry, conf *clientcredentials.Config) error {
+	k := e.key
+	id, err := secretValue(m.secrets, k.grant.filterName(), k.clientID)
+	if err != nil {
+		return secretError(e, err)
+	}
+	secret, err := secretValue(m.secrets, k.grant.filterName(), k.clientSecret)
+	if err != nil {
+		return secretError(e, err)
+	}
+	conf.ClientID, conf.ClientSecret = string(id), string(secret)
+	// RFC 6749 §2.3.1: servers must accept HTTP Basic. The library's default, auto-detect,
+	// would repeat every failed request with the secret in the body.
+	conf.AuthStyle = oauth2.AuthStyleInHeader
+	return nil
 }
 
 // assertion returns a new JWT for e's token request, signed with the key read now: RFC 7523

@@ -121,7 +121,7 @@ func (m *TokenManager) backoff(failures int) time.Duration {
 // requestToken asks e's token endpoint for a token with e's grant, reading the secrets it
 // needs now, so that rotations take effect.
 func (m *TokenManager) requestToken(ctx context.Context, e *tokenEntry) (*cachedToken, error) {
-	conf, err := m.grantRequest(e)
+	conf, basis, err := m.grantRequest(e)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,12 @@ func (m *TokenManager) requestToken(ctx context.Context, e *tokenEntry) (*cached
 	if err != nil {
 		return nil, e.tokenError(m.fetchReason(ctx, err), nil)
 	}
-	return m.newCachedToken(e, tok, start)
+	t, err := m.newCachedToken(e, tok, start)
+	if err != nil {
+		return nil, err
+	}
+	t.basis = basis
+	return t, nil
 }
 
 // logFields are the fields of e's log lines: where the token comes from and by which grant,

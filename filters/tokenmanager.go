@@ -1,6 +1,7 @@
 package filters
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/skipper-egress/skipper/secrets"
 )
 
 // Defaults of TokenManagerOptions.
@@ -165,6 +168,8 @@ type tokenKey struct {
 	client                     string // the client ID itself, for private_key_jwt
 	privateKey                 string // secret name of the key that signs assertions
 	issuer, subject            string // of the JWT-bearer grant's assertion
+	subjectToken               string // secret name of the token-exchange grant's subject token
+	subjectTokenType           string
 }
 
 // tokenEntry is the cache slot of one tokenKey. The request path reads cur and used without
@@ -190,6 +195,9 @@ type cachedToken struct {
 	header     tokenHeader // "Bearer " + access token
 	refreshAt  time.Time   // Run refreshes it from here on
 	validUntil time.Time   // expiry minus the margin: not sent from here on
+	// basis is the subject token a token exchange traded for this token: when the subject
+	// token file holds another value, a new exchange is due at once.
+	basis secrets.Secret
 }
 
 func (t *cachedToken) validAt(now time.Time) bool { return t != nil && now.Before(t.validUntil) }
@@ -246,19 +254,33 @@ func (m *TokenManager) token(ctx context.Context, e *tokenEntry) (*cachedToken, 
 			m.poke()
 		}
 	}
-	if t := e.cur.Load(); t.validAt(now) {
+	if t := e.cur.Load(); t.validAt(now) && m.current(e, t) {
 		return t, nil
 	}
 	return m.wait(ctx, e)
 }
 
-// wait is token's slow path: there is no valid token.
+// current reports whether t was got with the current value of the secret its grant trades
+// (the subject token of a token exchange); true for grants that trade none, and when the
+// secret cannot be read now, since the token it gave is still valid.
+func (m *TokenManager) current(e *tokenEntry, t *cachedToken) bool {
+	if e.key.grant != grantTokenExchange {
+		return true
+	}
+	v, err := m.secrets.Get(e.key.subjectToken)
+	return err != nil || bytes.Equal(v, t.basis)
+}
+
+// wait is token's slow path: there is no valid token, or it was got with a subject token
+// that has since rotated. In that case the old token is still served when no new one can be
+// had: it stays valid at the server until it expires.
 func (m *TokenManager) wait(ctx context.Context, e *tokenEntry) (*cachedToken, error) {
 	e.mu.Lock()
 	now := m.now()
-	if t := e.cur.Load(); t.validAt(now) { // fetched while we took the lock
+	old := e.cur.Load()
+	if old.validAt(now) && m.current(e, old) { // fetched while we took the lock
 		e.mu.Unlock()
-		return t, nil
+		return old, nil
 	}
 	c := e.call
 	if c == nil {
@@ -266,7 +288,7 @@ func (m *TokenManager) wait(ctx context.Context, e *tokenEntry) (*cachedToken, e
 			// Backing off: fail fast rather than hammer an endpoint that just failed.
 			err := e.lastErr
 			e.mu.Unlock()
-			return nil, err
+			return validOr(old, now, err)
 		}
 		// Not bound to ctx: the waiters of other requests share this request.
 		c = m.startFetchLocked(context.Background(), e, nil)
@@ -274,10 +296,21 @@ func (m *TokenManager) wait(ctx context.Context, e *tokenEntry) (*cachedToken, e
 	e.mu.Unlock()
 	select {
 	case <-c.done:
-		return c.tok, c.err
+		if c.err != nil {
+			return validOr(old, m.now(), c.err)
+		}
+		return c.tok, nil
 	case <-ctx.Done():
 		return nil, e.tokenError("gave up waiting for a token: "+ctx.Err().Error(), ctx.Err())
 	}
+}
+
+// validOr returns t if it is valid at now, else err.
+func validOr(t *cachedToken, now time.Time, err error) (*cachedToken, error) {
+	if t.validAt(now) {
+		return t, nil
+	}
+	return nil, err
 }
 
 // startFetchLocked starts a token request for e, which has none in flight; e.mu is held. The
