@@ -125,7 +125,8 @@ func Builtins(o BuiltinsOptions) []Spec {
 	specs = append(specs, NewBreakerSpecs()...)
 	if o.Tokens != nil {
 		specs = append(specs, NewOAuth2ClientCredentials(o.Tokens), NewOAuth2ClientCredentialsJWT(o.Tokens),
-			NewOAuth2JWTBearer(o.Tokens), NewOAuth2TokenExchange(o.Tokens))
+			NewOAuth2JWTBearer(o.Tokens), NewOAuth2TokenExchange(o.Tokens),
+			NewOAuth2RefreshToken(o.Tokens))
 	}
 	return specs
 }

@@ -73,7 +73,7 @@ func TestBuiltins(t *testing.T) {
 		{"without token manager", nil, base},
 		{"with token manager", tokens, append(slices.Clone(base), filters.OAuth2ClientCredentialsName,
 			filters.OAuth2ClientCredentialsJWTName, filters.OAuth2JWTBearerName,
-			filters.OAuth2TokenExchangeName)},
+			filters.OAuth2TokenExchangeName, filters.OAuth2RefreshTokenName)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,8 @@ import (
 //     with the client's registered public key, iss = sub = client_id, aud, exp in the future
 //     and at most 5 minutes after iat, a jti never seen before (else invalid_client);
 //   - the token exchange (RFC 8693): see checkExchange;
+//   - the refresh-token grant (RFC 6749 §6) with rotation: client authentication, a refresh
+//     token that is valid and not used before (else invalid_grant), answered with a new one;
 //   - the JWT-bearer grant (RFC 7523 §2.1): no client authentication, the same checks of the
 //     assertion with the keys registered for its iss (else invalid_grant; a replayed
 //     assertion too).
@@ -38,9 +40,13 @@ type authServer struct {
 	// client ID and secret it requires with HTTP Basic.
 	subjects map[string]bool
 	client   [2]string
-	issued   int
-	calls    []authCall
-	changed  chan struct{}
+	// refreshTokens are the refresh tokens the refresh-token grant accepts: each is good
+	// once, and is answered with a new one.
+	refreshTokens map[string]bool
+	rotations     int
+	issued        int
+	calls         []authCall
+	changed       chan struct{}
 }
 
 // authCall is one token request: what was sent, and what the server made of it.
@@ -54,6 +60,7 @@ type authCall struct {
 	keyIndex  int    // which of the registered keys verified it
 	errorCode string // empty when a token was issued
 	token     string
+	refresh   string // the new refresh token issued
 }
 
 func newAuthServer(t testing.TB, prefix string, expiresIn int) *authServer {
@@ -111,9 +118,11 @@ func (s *authServer) serve(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc}) //nolint:errcheck // test server
 		return
 	}
-	json.NewEncoder(w).Encode(map[string]any{ //nolint:errcheck // test server
-		"access_token": c.token, "token_type": "Bearer", "expires_in": s.expiresIn,
-	})
+	res := map[string]any{"access_token": c.token, "token_type": "Bearer", "expires_in": s.expiresIn}
+	if c.refresh != "" {
+		res["refresh_token"] = c.refresh
+	}
+	json.NewEncoder(w).Encode(res) //nolint:errcheck // test server
 }
 
 // check verifies c's request; s.mu is held. It returns the error to answer, if any.
@@ -144,6 +153,18 @@ func (s *authServer) check(c *authCall) (status int, code, desc string) {
 		}
 	case "urn:ietf:params:oauth:grant-type:token-exchange":
 		return s.checkExchange(c)
+	case "refresh_token":
+		switch rt := f.Get("refresh_token"); {
+		case !c.basic || c.id != s.client[0] || c.secret != s.client[1]:
+			return 401, "invalid_client", "client authentication failed"
+		case !s.refreshTokens[rt]:
+			return 400, "invalid_grant", "refresh token unknown, or used already"
+		default:
+			delete(s.refreshTokens, rt) // rotation: the old one is good no more
+			s.rotations++
+			c.refresh = fmt.Sprintf("%s-rotated-%d", rt[:min(len(rt), 12)], s.rotations)
+			s.refreshTokens[c.refresh] = true
+		}
 	default:
 		return 400, "unsupported_grant_type", ""
 	}
@@ -169,6 +190,16 @@ func (s *authServer) checkExchange(c *authCall) (status int, code, desc string) 
 		return 400, "invalid_grant", "subject token not valid"
 	}
 	return 0, "", ""
+}
+
+// addRefreshToken makes the server accept rt, as when an operator gets a new one.
+func (s *authServer) addRefreshToken(rt string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refreshTokens == nil {
+		s.refreshTokens = map[string]bool{}
+	}
+	s.refreshTokens[rt] = true
 }
 
 // setSubjects sets the subject tokens a token exchange accepts.

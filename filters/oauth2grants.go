@@ -49,6 +49,7 @@ const (
 	grantClientCredentialsJWT                  // RFC 6749 §4.4, private_key_jwt (RFC 7523 §2.2)
 	grantJWTBearer                             // RFC 7523 §2.1
 	grantTokenExchange                         // RFC 8693
+	grantRefreshToken                          // RFC 6749 §6
 )
 
 // filterName is the route name of the grant's filter.
@@ -60,6 +61,8 @@ func (g grantKind) filterName() string {
 		return OAuth2JWTBearerName
 	case grantTokenExchange:
 		return OAuth2TokenExchangeName
+	case grantRefreshToken:
+		return OAuth2RefreshTokenName
 	}
 	return OAuth2ClientCredentialsName
 }
@@ -73,6 +76,8 @@ func (g grantKind) String() string {
 		return grantTypeJWTBearer
 	case grantTokenExchange:
 		return grantTypeTokenExchange
+	case grantRefreshToken:
+		return "refresh_token"
 	}
 	return "client_credentials"
 }
@@ -86,6 +91,8 @@ func (g grantKind) parseArgs(args []any) (tokenKey, error) {
 		return jwtBearerArgs(args)
 	case grantTokenExchange:
 		return tokenExchangeArgs(args)
+	case grantRefreshToken:
+		return refreshTokenArgs(args)
 	}
 	return clientCredentialsArgs(args)
 }
@@ -100,6 +107,8 @@ func (k tokenKey) secretNames() []string {
 			return []string{k.subjectToken}
 		}
 		return []string{k.subjectToken, k.clientID, k.clientSecret}
+	case grantRefreshToken:
+		return []string{k.clientID, k.clientSecret, k.refreshToken}
 	}
 	return []string{k.clientID, k.clientSecret}
 }

@@ -121,14 +121,16 @@ func (m *TokenManager) backoff(failures int) time.Duration {
 // requestToken asks e's token endpoint for a token with e's grant, reading the secrets it
 // needs now, so that rotations take effect.
 func (m *TokenManager) requestToken(ctx context.Context, e *tokenEntry) (*cachedToken, error) {
+	if e.key.grant == grantRefreshToken {
+		return m.refreshGrant(ctx, e)
+	}
 	conf, basis, err := m.grantRequest(e)
 	if err != nil {
 		return nil, err
 	}
-	start := m.now()
-	tok, err := conf.Token(context.WithValue(ctx, oauth2.HTTPClient, m.client))
+	tok, start, err := m.send(ctx, e, conf)
 	if err != nil {
-		return nil, e.tokenError(m.fetchReason(ctx, err), nil)
+		return nil, err
 	}
 	t, err := m.newCachedToken(e, tok, start)
 	if err != nil {

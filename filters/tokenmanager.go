@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,6 +79,9 @@ type TokenManagerOptions struct {
 	// IdleTimeout is how long a token may go unused before Run stops refreshing it; it is
 	// dropped once it expires. Default 10 minutes.
 	IdleTimeout time.Duration
+	// StateDir, if set, is where refresh tokens the server rotated are kept (mode 0600), so
+	// that a restart resumes with them. It is created (mode 0700) if missing.
+	StateDir string
 }
 
 // TokenManager fetches, caches and refreshes OAuth2 access tokens for the
@@ -103,8 +107,11 @@ type TokenManager struct {
 	running atomic.Bool   // guards against two concurrent Run calls
 	wake    chan struct{} // capacity 1: something changed that Run must look at
 
+	stateDir string
+
 	mu      sync.Mutex
 	entries map[tokenKey]*tokenEntry
+	refresh map[tokenKey]*refreshState // never dropped: see refreshState
 }
 
 // NewTokenManager returns a manager reading client credentials from opts.Secrets. It starts
@@ -130,8 +137,15 @@ func NewTokenManager(opts TokenManagerOptions) (*TokenManager, error) {
 		minBackoff:      orDefault(opts.MinBackoff, defaultMinBackoff),
 		maxBackoff:      orDefault(opts.MaxBackoff, defaultMaxBackoff),
 		idleTimeout:     orDefault(opts.IdleTimeout, defaultIdleTimeout),
+		stateDir:        opts.StateDir,
 		wake:            make(chan struct{}, 1),
 		entries:         make(map[tokenKey]*tokenEntry),
+		refresh:         make(map[tokenKey]*refreshState),
+	}
+	if m.stateDir != "" {
+		if err := os.MkdirAll(m.stateDir, 0o700); err != nil {
+			return nil, fmt.Errorf("token manager: state directory: %w", err)
+		}
 	}
 	if m.maxBackoff < m.minBackoff {
 		return nil, fmt.Errorf("token manager: max backoff %s is below min backoff %s", m.maxBackoff, m.minBackoff)
@@ -170,6 +184,7 @@ type tokenKey struct {
 	issuer, subject            string // of the JWT-bearer grant's assertion
 	subjectToken               string // secret name of the token-exchange grant's subject token
 	subjectTokenType           string
+	refreshToken               string // secret name of the refresh-token grant's refresh token
 }
 
 // tokenEntry is the cache slot of one tokenKey. The request path reads cur and used without

@@ -72,7 +72,8 @@ func newApp(cfg Config, log *logrus.Logger, stdout, accessOut io.Writer) (_ *app
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
-	if a.tokens, err = filters.NewTokenManager(filters.TokenManagerOptions{Secrets: a.store, Log: log}); err != nil {
+	a.tokens, err = filters.NewTokenManager(filters.TokenManagerOptions{Secrets: a.store, Log: log, StateDir: cfg.OAuth2StateDir})
+	if err != nil {
 		return nil, err
 	}
 	mopts, _ := cfg.metricsOptions() // Validate has checked them

@@ -37,6 +37,7 @@ type Config struct {
 	CredentialsUpdateInterval time.Duration
 	CredentialsFailOpen       bool
 	SigV4MaxBodyBytes         int64
+	OAuth2StateDir            string
 	ApplicationLogLevel       string
 	ApplicationLogJSON        bool
 	AccessLogDisabled         bool
@@ -138,6 +139,8 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs.Int64Var(&cfg.SigV4MaxBodyBytes, "sigv4-max-body-bytes", filters.DefaultSigV4MaxBodyBytes,
 		"largest request body the SigV4 filters hash into the signature, buffered in memory; "+
 			"a larger one is sent UNSIGNED-PAYLOAD to s3 and answered 413 for other services")
+	fs.StringVar(&cfg.OAuth2StateDir, "oauth2-state-dir", "",
+		"directory where oauth2RefreshToken keeps refresh tokens the server rotated, so that a restart resumes with them")
 	fs.StringVar(&cfg.ApplicationLogLevel, "application-log-level", "INFO",
 		"log level of the application log: PANIC, FATAL, ERROR, WARN, INFO, DEBUG or TRACE")
 	fs.BoolVar(&cfg.ApplicationLogJSON, "application-log-json-enabled", false, "write the application log as JSON")

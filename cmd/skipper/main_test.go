@@ -346,6 +346,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{"default status out of range", []string{"-default-http-status=99"}, exitUsage, "", "-default-http-status must be between 200 and 599, got 99"},
 		{"bad close-idle period", []string{"-close-idle-conns-period=soon"}, exitUsage, "", "not a duration or a whole number of seconds"},
 		{"no header bytes", []string{"-max-header-bytes=0"}, exitUsage, "", "-max-header-bytes must be positive, got 0"},
+		{"state dir is a file", []string{"-oauth2-state-dir=main_test.go", "-address=127.0.0.1:0", "-support-listener="},
+			exitError, "", "token manager: state directory: mkdir main_test.go: not a directory"},
 		{"version", []string{"-version"}, exitOK, "skipper ", ""},
 		{"help single dash", []string{"-help"}, exitOK, "--inline-routes", ""},
 		{"help shorthand", []string{"-h"}, exitOK, "--credentials-paths", ""},

@@ -66,6 +66,8 @@ type Options struct {
 	FilterClock func() time.Time
 	// SigV4MaxBodyBytes is handed to the SigV4 filters; zero means their default.
 	SigV4MaxBodyBytes int64
+	// OAuth2StateDir is the token manager's StateDir (-oauth2-state-dir).
+	OAuth2StateDir string
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -95,7 +97,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 	if err != nil {
 		t.Fatalf("secrets.NewStore: %v", err)
 	}
-	tokens, err := filters.NewTokenManager(filters.TokenManagerOptions{Secrets: store, Log: log})
+	tokens, err := filters.NewTokenManager(filters.TokenManagerOptions{Secrets: store, Log: log, StateDir: opts.OAuth2StateDir})
 	if err != nil {
 		t.Fatalf("filters.NewTokenManager: %v", err)
 	}
