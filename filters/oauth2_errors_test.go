@@ -43,7 +43,16 @@ func TestOAuth2EndpointErrors(t *testing.T) {
 	}{
 		{name: "401 invalid_client",
 			answer: answerStatus(401, jsonType, jsonBody(map[string]any{"error": "invalid_client", "error_description": echo})),
-			reason: "HTTP status 401 (invalid_client)"},
+			reason: "HTTP status 401 (invalid_client), error_description withheld: it could hold a credential"},
+		{name: "400 invalid_grant, plain description",
+			answer: answerStatus(400, jsonType, jsonBody(map[string]any{"error": "invalid_grant", "error_description": "Refresh token expired"})),
+			reason: `HTTP status 400 (invalid_grant), error_description "Refresh token expired"`},
+		{name: "description with a token-like word",
+			answer: answerStatus(400, jsonType, jsonBody(map[string]any{"error": "invalid_request", "error_description": "bad value CANARY-0123456789abcdef0123"})),
+			reason: "HTTP status 400 (invalid_request), error_description withheld: it could hold a credential"},
+		{name: "description with a quote",
+			answer: answerStatus(400, jsonType, jsonBody(map[string]any{"error": "invalid_request", "error_description": `say "CANARY"`})),
+			reason: "HTTP status 400 (invalid_request), error_description withheld: it could hold a credential"},
 		{name: "400 unregistered error code",
 			answer: answerStatus(400, jsonType, jsonBody(map[string]any{"error": canarySecret})),
 			reason: "HTTP status 400"},
@@ -114,7 +123,7 @@ func TestOAuth2EndpointErrors(t *testing.T) {
 				checkNotContains(t, "error "+verb, fmt.Sprintf(verb, err), canarySecret, canaryToken, "CANARY")
 			}
 			log := logs.String()
-			if !strings.Contains(log, strings.TrimSuffix(tc.reason, "*")) {
+			if want := strings.TrimSuffix(tc.reason, "*"); !strings.Contains(log, strings.ReplaceAll(want, `"`, `\"`)) {
 				t.Errorf("log does not give the reason %q:\n%s", tc.reason, log)
 			}
 			checkNotContains(t, "log", log, canarySecret, canaryToken, "CANARY")

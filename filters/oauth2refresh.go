@@ -13,9 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
-	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
 
@@ -203,14 +201,4 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 	}
 	return err
-}
-
-// send posts conf's token request and returns the token and when the request was sent.
-func (m *TokenManager) send(ctx context.Context, e *tokenEntry, conf *clientcredentials.Config) (*oauth2.Token, time.Time, error) {
-	start := m.now()
-	tok, err := conf.Token(context.WithValue(ctx, oauth2.HTTPClient, m.client))
-	if err != nil {
-		return nil, start, e.tokenError(m.fetchReason(ctx, err), nil)
-	}
-	return tok, start, nil
 }

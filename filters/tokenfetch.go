@@ -12,6 +12,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/skipper-egress/skipper/internal/httpsyntax"
 )
@@ -140,6 +141,16 @@ func (m *TokenManager) requestToken(ctx context.Context, e *tokenEntry) (*cached
 	return t, nil
 }
 
+// send posts conf's token request and returns the token and when the request was sent.
+func (m *TokenManager) send(ctx context.Context, e *tokenEntry, conf *clientcredentials.Config) (*oauth2.Token, time.Time, error) {
+	start := m.now()
+	tok, err := conf.Token(context.WithValue(ctx, oauth2.HTTPClient, m.client))
+	if err != nil {
+		return nil, start, e.tokenError(m.fetchReason(ctx, err, sentCredentials(conf)), nil)
+	}
+	return tok, start, nil
+}
+
 // logFields are the fields of e's log lines: where the token comes from and by which grant,
 // never a secret's value.
 func (e *tokenEntry) logFields() logrus.Fields {
@@ -215,9 +226,10 @@ func expiresIn(tok *oauth2.Token) time.Duration {
 }
 
 // fetchReason describes a failed token request for logs and errors. The library's own error
-// text may quote the response body or the server's error_description, both of which can echo
-// credentials, so only the status, a registered error code, or the transport failure is kept.
-func (m *TokenManager) fetchReason(ctx context.Context, err error) string {
+// text may quote the response body, which can echo credentials, so only the status, a
+// registered error code, the error_description when it passes describeError's checks, or the
+// transport failure is kept. sent are the credentials the request carried.
+func (m *TokenManager) fetchReason(ctx context.Context, err error, sent []string) string {
 	var re *oauth2.RetrieveError
 	var ue *url.Error
 	switch {
@@ -226,10 +238,11 @@ func (m *TokenManager) fetchReason(ctx context.Context, err error) string {
 		if registeredErrorCode(re.ErrorCode) {
 			code = " (" + re.ErrorCode + ")"
 		}
+		desc := describeError(re.ErrorDescription, sent)
 		if re.Response != nil && (re.Response.StatusCode < 200 || re.Response.StatusCode > 299) {
-			return "HTTP status " + strconv.Itoa(re.Response.StatusCode) + code
+			return "HTTP status " + strconv.Itoa(re.Response.StatusCode) + code + desc
 		}
-		return "error response" + code
+		return "error response" + code + desc
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return "no response within " + m.fetchTimeout.String()
 	case errors.Is(ctx.Err(), context.Canceled):
@@ -244,15 +257,64 @@ func (m *TokenManager) fetchReason(ctx context.Context, err error) string {
 	}
 }
 
-// registeredErrorCode reports whether code is an error code of RFC 6749 §5.2, which is safe
-// to log: a server could put anything in the field.
+// registeredErrorCode reports whether code is an error code of RFC 6749 §5.2 or RFC 8693
+// §2.2.2, which is safe to log: a server could put anything in the field.
 func registeredErrorCode(code string) bool {
 	switch code {
 	case "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
-		"unsupported_grant_type", "invalid_scope":
+		"unsupported_grant_type", "invalid_scope", "invalid_target":
 		return true
 	}
 	return false
+}
+
+// Limits of the error_description that logs and errors show.
+const (
+	maxDescription = 200 // bytes
+	// maxDescriptionWord is the longest run of non-spaces shown: tokens, assertions and most
+	// secrets are longer; words of an explanation are not.
+	maxDescriptionWord = 24
+	// minSentLen is the shortest credential looked for in a description: a short client ID
+	// would withhold every description that happens to contain its letters.
+	minSentLen = 6
+)
+
+// describeError returns ", error_description \"...\"" to append to a reason, so that the
+// operator sees what the server said (such as "Refresh token expired"), or a note that it was
+// withheld because it could hold a credential: it is longer than 200 bytes, has bytes outside
+// RFC 6749 §5.2's set, repeats a credential the request sent, or has a run of more than 24
+// non-spaces, the shape of a token. Empty when there is no description.
+func describeError(desc string, sent []string) string {
+	if desc == "" {
+		return ""
+	}
+	ok := len(desc) <= maxDescription
+	for i := 0; ok && i < len(desc); i++ {
+		// error_description = 1*( %x20-21 / %x23-5B / %x5D-7E )
+		c := desc[i]
+		ok = c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'
+	}
+	for _, w := range strings.Fields(desc) {
+		ok = ok && len(w) <= maxDescriptionWord
+	}
+	for _, v := range sent {
+		ok = ok && (len(v) < minSentLen || !strings.Contains(desc, v))
+	}
+	if !ok {
+		return ", error_description withheld: it could hold a credential"
+	}
+	return ", error_description " + strconv.Quote(desc)
+}
+
+// sentCredentials returns the credentials conf sends, for describeError.
+func sentCredentials(conf *clientcredentials.Config) []string {
+	sent := []string{conf.ClientID, conf.ClientSecret}
+	for _, p := range []string{"client_assertion", "assertion", "subject_token", "refresh_token"} {
+		if v := conf.EndpointParams.Get(p); v != "" {
+			sent = append(sent, v)
+		}
+	}
+	return sent
 }
 
 // displayURL returns the token URL as logs and errors show it: without user info, query or
