@@ -163,3 +163,42 @@ func TestOAuth2TokenExchangeThroughProxy(t *testing.T) {
 	}
 	checkNotContains(t, "log", p.Log(), canaryToken, sa1, sa2)
 }
+
+// TestOAuth2ClientSecretRotationThroughProxy: a client secret rewritten on disk is used by the
+// next token request: with short-lived tokens, requests soon carry a token the server issued
+// only to the new secret.
+func TestOAuth2ClientSecretRotationThroughProxy(t *testing.T) {
+	dir := t.TempDir()
+	for name, v := range map[string]string{"sa": "sa-token-1", "id": "gw", "secret": canarySecret + "-old"} {
+		writeFile(t, filepath.Join(dir, name), v)
+	}
+	as := newAuthServer(t, canaryToken+"-", 1) // refreshed every 0.8 s
+	as.setSubjects("sa-token-1")
+	as.client = [2]string{"gw", canarySecret + "-old"}
+	backend := proxytest.NewBackend(t, nil)
+	p := proxytest.New(t, fmt.Sprintf(`r: Host("api.test") -> oauth2TokenExchange(%q, %q, %q, "", "", %q, %q) -> "http://%s";`,
+		as.TokenURL(), filepath.Join(dir, "sa"), jwtType, filepath.Join(dir, "id"), filepath.Join(dir, "secret"), backend.Addr()),
+		proxytest.Options{CredentialsPaths: []string{dir}})
+	if res, _ := p.Do(t, "GET", "api.test", "/x"); res.StatusCode != http.StatusOK {
+		t.Fatalf("got status %d, want 200", res.StatusCode)
+	}
+
+	as.mu.Lock()
+	as.client = [2]string{"gw", canarySecret + "-new"} // the server has the new secret only
+	as.mu.Unlock()
+	writeFile(t, filepath.Join(dir, "secret"), canarySecret+"-new")
+	poll.Until(t, 10*time.Second, "a request carrying a token got with the new client secret", func() bool {
+		res, _ := p.Do(t, "GET", "api.test", "/x")
+		if res.StatusCode != http.StatusOK {
+			return false
+		}
+		tok := strings.TrimPrefix(backend.Last(t).Header.Get("Authorization"), "Bearer ")
+		for _, c := range as.Calls() {
+			if c.token == tok {
+				return c.secret == canarySecret+"-new"
+			}
+		}
+		return false
+	})
+	checkNotContains(t, "log", p.Log(), canarySecret, canaryToken)
+}
