@@ -84,10 +84,10 @@ type TokenManagerOptions struct {
 	StateDir string
 }
 
-// TokenManager fetches, caches and refreshes OAuth2 access tokens for the
-// oauth2ClientCredentials filter. main creates one and runs it for the life of the process:
-// route filters come and go with every route table, and share the manager's cache, so that
-// routes with the same token URL, client, scopes and audience share one token.
+// TokenManager fetches, caches and refreshes OAuth2 access tokens for the OAuth2 filters,
+// whatever their grant. main creates one and runs it for the life of the process: route
+// filters come and go with every route table, and share the manager's cache, so that routes
+// with the same grant, token URL, client, scopes and audience share one token.
 //
 // Without Run, a filter fetches a token when it has none or its token has expired, and
 // requests wait for that. Run adds the background work: it fetches tokens for new routes,
