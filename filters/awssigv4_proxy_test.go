@@ -40,13 +40,6 @@ func sigv4Files(t *testing.T) (dir, id, secret, token string) {
 	return dir, id, secret, token
 }
 
-func writeFile(t *testing.T, path, v string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(v), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // sigv4Send sends a request through p; size -1 sends body with unknown length (chunked).
 func sigv4Send(t *testing.T, p *proxytest.Proxy, method, host, target, body string, size int64, header ...string) (*http.Response, string) {
 	t.Helper()

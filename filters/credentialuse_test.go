@@ -25,7 +25,7 @@ func recordUses(t *testing.T, f filters.Filter) ([]filters.CredentialUse, error)
 func TestCredentialUseRecorded(t *testing.T) {
 	src := filtertest.Secrets{"/s/tok": "tok-1", "/s/user": "alice", "/s/pw": "pw-1", "/s/empty": ""}
 	ep := newTokenEndpoint(t, "tok-", 3600)
-	m, _ := newManager(t, filtertest.Secrets{"/s/id": "client", "/s/secret": "sec"}, filters.TokenManagerOptions{})
+	m, _ := newManager(t, filtertest.Secrets{"/s/id": "client", "/s/secret": "sec", "/s/subject": "subj"}, filters.TokenManagerOptions{})
 	tests := []struct {
 		name                string
 		spec                filters.Spec
@@ -41,6 +41,9 @@ func TestCredentialUseRecorded(t *testing.T) {
 			base64.StdEncoding.EncodeToString([]byte("alice:pw-1")), filters.OutcomeInjected},
 		{"basic empty user", filters.NewBasicAuthFromSecret(src), []any{"/s/empty", "/s/pw"}, "/s/pw", "", "", filters.OutcomeUnavailable},
 		{"oauth2", filters.NewOAuth2ClientCredentials(m), []any{ep.URL + "/token", "/s/id", "/s/secret"}, "/s/secret", "", "tok-1", filters.OutcomeInjected},
+		// A grant without a client secret is recorded under the secret that earns its token.
+		{"token exchange", filters.NewOAuth2TokenExchange(m), []any{ep.URL + "/token", "/s/subject",
+			"urn:ietf:params:oauth:token-type:jwt"}, "/s/subject", "", "tok-2", filters.OutcomeInjected},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

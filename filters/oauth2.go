@@ -146,13 +146,13 @@ func (f *oauth2Filter) Request(r *http.Request) error {
 	}
 	t, err := f.m.token(r.Context(), e)
 	if err != nil {
-		RecordCredentialUse(r, CredentialUse{Filter: OAuth2ClientCredentialsName, Secret: f.key.clientSecret, Err: err})
+		RecordCredentialUse(r, CredentialUse{Filter: f.key.grant.filterName(), Secret: f.key.authSecret(), Err: err})
 		// Fail closed: never let the client's own Authorization through in place of ours.
 		delete(r.Header, headerAuthorization)
 		return err
 	}
 	h := string(t.header)
-	RecordCredentialUse(r, CredentialUse{Filter: OAuth2ClientCredentialsName, Secret: f.key.clientSecret, Also: h[len(bearerPrefix):]})
+	RecordCredentialUse(r, CredentialUse{Filter: f.key.grant.filterName(), Secret: f.key.authSecret(), Also: h[len(bearerPrefix):]})
 	setHeader(r, headerAuthorization, h)
 	return nil
 }

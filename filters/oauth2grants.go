@@ -113,6 +113,19 @@ func (k tokenKey) secretNames() []string {
 	return []string{k.clientID, k.clientSecret}
 }
 
+// authSecret returns the name of the secret that earns the grant its token, under which its
+// uses are recorded (RecordCredentialUse): the private key that signs the assertions, the
+// subject token of an exchange without client credentials, the client secret otherwise.
+func (k tokenKey) authSecret() string {
+	switch {
+	case k.grant == grantClientCredentialsJWT || k.grant == grantJWTBearer:
+		return k.privateKey
+	case k.grant == grantTokenExchange && k.clientSecret == "":
+		return k.subjectToken
+	}
+	return k.clientSecret
+}
+
 // NewOAuth2ClientCredentialsJWT returns the spec of
 // oauth2ClientCredentialsJWT(tokenURL, clientID, privateKeySecret[, scopes[, audience]]),
 // which works as oauth2ClientCredentials but authenticates the client with private_key_jwt
