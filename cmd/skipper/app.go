@@ -43,6 +43,7 @@ type app struct {
 	handler   *proxy.Proxy
 	audit     *audit.Log          // nil without -audit-log
 	certs     *tlsreload.Reloader // nil without -tls-cert
+	clientTLS *secrets.Store      // the -client-tls-cert files; nil without
 	server    *http.Server
 	ln        net.Listener
 	support   *supportListener // nil when -support-listener is empty
@@ -123,6 +124,9 @@ func newApp(cfg Config, log *logrus.Logger, stdout, accessOut io.Writer) (_ *app
 	}
 	topts, err := transportOptions(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if a.clientTLS, topts.ClientCert, err = newClientCert(cfg, log); err != nil {
 		return nil, err
 	}
 	a.transport = proxy.NewTransport(topts)
@@ -229,6 +233,9 @@ func (a *app) background(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Go(func() { logStopped("Audit log", a.audit.Run(ctx)) }) // nil: returns at once
 	if a.certs != nil {
 		wg.Go(func() { logStopped("Certificate watcher", a.certs.Run(ctx)) })
+	}
+	if a.clientTLS != nil {
+		wg.Go(func() { logStopped("Client certificate watcher", a.clientTLS.Run(ctx)) })
 	}
 	if a.support != nil {
 		wg.Go(func() { serveSupport(ctx, a.support, a.log) })

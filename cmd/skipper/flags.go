@@ -89,6 +89,8 @@ type Config struct {
 
 	// The backends.
 	BackendCAFile                string
+	ClientTLSCert, ClientTLSKey  []string
+	ClientTLSCertRefresh         time.Duration
 	TimeoutBackend               time.Duration
 	ResponseHeaderTimeoutBackend time.Duration
 	TLSTimeoutBackend            time.Duration
@@ -203,6 +205,11 @@ func addServerFlags(fs *pflag.FlagSet, cfg *Config) {
 func addBackendFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.StringVar(&cfg.BackendCAFile, "backend-ca-file", "",
 		"PEM file of CA certificates trusted for https backends, in addition to the system's")
+	fs.StringSliceVar(&cfg.ClientTLSCert, "client-tls-cert", nil,
+		"comma-separated PEM certificate files presented to https backends (mutual TLS); re-read when they change")
+	fs.StringSliceVar(&cfg.ClientTLSKey, "client-tls-key", nil, "comma-separated PEM key files, one for each -client-tls-cert, in the same order")
+	fs.DurationVar(&cfg.ClientTLSCertRefresh, "client-tls-cert-refresh-interval", 10*time.Minute,
+		"how often the -client-tls-cert files are re-read even when no file event says they changed")
 	fs.DurationVar(&cfg.TimeoutBackend, "timeout-backend", time.Minute, "limit on connecting to a backend")
 	fs.DurationVar(&cfg.ResponseHeaderTimeoutBackend, "response-header-timeout-backend", time.Minute,
 		"limit on waiting for a backend's response header (504 when it passes); a streaming body is not limited")
@@ -302,6 +309,16 @@ func (c Config) validateServer() []error {
 	}
 	if slices.Contains(c.TLSCert, "") || slices.Contains(c.TLSKey, "") {
 		errs = append(errs, errors.New("-tls-cert or -tls-key holds an empty path"))
+	}
+	if len(c.ClientTLSCert) != len(c.ClientTLSKey) {
+		errs = append(errs, fmt.Errorf("-client-tls-cert names %d files and -client-tls-key %d, want one key for each certificate",
+			len(c.ClientTLSCert), len(c.ClientTLSKey)))
+	}
+	if slices.Contains(c.ClientTLSCert, "") || slices.Contains(c.ClientTLSKey, "") {
+		errs = append(errs, errors.New("-client-tls-cert or -client-tls-key holds an empty path"))
+	}
+	if c.ClientTLSCertRefresh <= 0 {
+		errs = append(errs, fmt.Errorf("-client-tls-cert-refresh-interval must be positive, got %s", c.ClientTLSCertRefresh))
 	}
 	for _, d := range []struct {
 		name string

@@ -342,6 +342,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"positional argument", []string{"routes.eskip"}, exitUsage, "", `unexpected argument "routes.eskip"`},
 		{"missing value", []string{"-address"}, exitUsage, "", "flag needs an argument: --address"},
 		{"certificate without key", []string{"-tls-cert=a.crt"}, exitUsage, "", "-tls-cert names 1 files and -tls-key 0"},
+		{"client certificate without key", []string{"-client-tls-cert=a.crt"}, exitUsage, "", "-client-tls-cert names 1 files and -client-tls-key 0"},
 		{"negative timeout", []string{"-write-timeout-server=-1s"}, exitUsage, "", "-write-timeout-server must not be negative, got -1s"},
 		{"default status out of range", []string{"-default-http-status=99"}, exitUsage, "", "-default-http-status must be between 200 and 599, got 99"},
 		{"bad close-idle period", []string{"-close-idle-conns-period=soon"}, exitUsage, "", "not a duration or a whole number of seconds"},

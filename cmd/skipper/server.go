@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/filters/circuit"
 	"github.com/skipper-egress/skipper/internal/audit"
 	"github.com/skipper-egress/skipper/internal/connlimit"
@@ -22,6 +24,7 @@ import (
 	"github.com/skipper-egress/skipper/internal/tlsreload"
 	"github.com/skipper-egress/skipper/internal/tracing"
 	"github.com/skipper-egress/skipper/routing"
+	"github.com/skipper-egress/skipper/secrets"
 )
 
 // drainTimeout bounds how long in-flight requests may take to finish after shutdown begins.
@@ -97,6 +100,29 @@ func newServer(cfg Config, handler *proxy.Proxy, log *logrus.Logger) *http.Serve
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          logging.StdLogger(log, logrus.WarnLevel),
 	}
+}
+
+// newClientCert loads the -client-tls-cert and -client-tls-key pairs, which every https backend
+// is shown, through a secrets store of their own: it watches the files as the credentials store
+// does, and rescans them every -client-tls-cert-refresh-interval. It fails, naming the files,
+// when a pair does not load; it returns nils when there are none.
+func newClientCert(cfg Config, log logrus.FieldLogger) (*secrets.Store, filters.ClientCertifier, error) {
+	if len(cfg.ClientTLSCert) == 0 {
+		return nil, nil, nil
+	}
+	paths := append(slices.Clone(cfg.ClientTLSCert), cfg.ClientTLSKey...)
+	store, err := secrets.NewStore(secrets.Options{Paths: paths, UpdateInterval: cfg.ClientTLSCertRefresh, Log: log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("-client-tls-cert: %w", err)
+	}
+	src, err := filters.NewClientCertSource(store, "-client-tls-cert", cfg.ClientTLSCert, cfg.ClientTLSKey, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := src.ClientIdentity(); err != nil {
+		return nil, nil, err
+	}
+	return store, src, nil
 }
 
 // newCerts loads the -tls-cert and -tls-key pairs; nil when there are none.

@@ -56,9 +56,14 @@ func NewForwarder(o ForwardOptions) (*Forwarder, error) {
 		l.SetOutput(io.Discard)
 		log = l
 	}
+	// The destinations here are the clients' choice: the global client certificate
+	// (-client-tls-cert) goes to the backends the routes name, never to these; a route that
+	// wants one presented here names it (tlsClientCertFromSecrets).
+	topts := o.Transport
+	topts.ClientCert = nil
 	f := &Forwarder{
 		guard: g, tunnels: tunnels, ca: o.CA, opts: o.Tunnels, auth: o.ProxyAuth, log: log,
-		transport: newTransport(o.Transport, g.DialContext),
+		transport: newTransport(topts, g.DialContext),
 	}
 	f.stop, f.stopNow = context.WithCancel(context.Background())
 	return f, nil

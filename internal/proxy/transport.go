@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/internal/h1"
 )
 
@@ -52,6 +53,11 @@ type TransportOptions struct {
 	// RootCAs verifies the certificates of https backends. If nil, the system roots are used.
 	// SystemRootsWith builds a pool of the system roots plus a CA bundle.
 	RootCAs *x509.CertPool
+	// ClientCert, if set, gives every connection to an https backend this client identity
+	// (Skipper's -client-tls-cert); a route's own (tlsClientCertFromSecrets) takes its place.
+	// Its connections and TLS sessions are kept apart from those without it, and are replaced
+	// when it rotates (see Run).
+	ClientCert filters.ClientCertifier
 }
 
 func (o TransportOptions) withDefaults() TransportOptions {
@@ -84,14 +90,23 @@ func (o TransportOptions) withDefaults() TransportOptions {
 // h2c:// backends. An https backend that refuses HTTP/1.1 in its handshake gets every request
 // through net/http from then on. It is safe for concurrent use.
 //
+// A request that goes with a client certificate (TransportOptions.ClientCert, or a route's)
+// goes through a transport of that identity's own, made on first use, whose connections and TLS
+// sessions no other identity, and no request without one, ever shares (see forIdentity).
+//
 // It never consults HTTP_PROXY and friends: a proxy that honoured them for its own backends
 // would loop through itself when a service points those variables at it. It asks for no
 // compression and unpacks nothing, so clients and backends negotiate encodings end to end.
 type Transport struct {
-	plain     *h1.Transport   // http backends, requests that h1.Handles
-	http1     *http.Transport // http and https backends
-	h2c       *http.Transport // h2c backends: unencrypted HTTP/2 only
-	proxied   *http.Transport // requests of backendIsProxy routes, through their proxy
+	opts      TransportOptions // with defaults, ClientCert cleared: for the identities' transports
+	dial      func(ctx context.Context, network, addr string) (net.Conn, error)
+	global    filters.ClientCertifier // Options.ClientCert; nil: none
+	ids       identities              // the transports of client identities, global or routes'
+	open      *atomic.Int64           // open connections; nil but for an identity's transport
+	plain     *h1.Transport           // http backends, requests that h1.Handles
+	http1     *http.Transport         // http and https backends
+	h2c       *http.Transport         // h2c backends: unencrypted HTTP/2 only
+	proxied   *http.Transport         // requests of backendIsProxy routes, through their proxy
 	closeIdle time.Duration
 	noHTTP1   hostSet // https backends that refused HTTP/1.1: all their requests take http1
 }
@@ -110,7 +125,19 @@ func newTransport(opts TransportOptions, dial func(ctx context.Context, network,
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	}
+	global := o.ClientCert
+	o.ClientCert = nil
+	t := build(o, dial, nil)
+	t.global = global
+	return t
+}
+
+// build returns a Transport configured by o, which has its defaults, that opens connections with
+// dial and presents certs, if any, to https backends.
+func build(o TransportOptions, dial func(ctx context.Context, network, addr string) (net.Conn, error), certs []tls.Certificate) *Transport {
 	t := &Transport{
+		opts: o,
+		dial: dial,
 		plain: h1.New(h1.Options{
 			DialContext:           dial,
 			ResponseHeaderTimeout: o.ResponseHeaderTimeout,
@@ -119,12 +146,12 @@ func newTransport(opts TransportOptions, dial func(ctx context.Context, network,
 			MaxIdleConns:          o.MaxIdleConns,
 
 			MaxResponseHeaderBytes: o.MaxResponseHeaderBytes,
-			TLSClientConfig:        backendTLS(o),
+			TLSClientConfig:        backendTLS(o, certs),
 			TLSHandshakeTimeout:    o.TLSHandshakeTimeout,
 		}),
-		http1:     newHTTPTransport(o, dial),
-		h2c:       newHTTPTransport(o, dial),
-		proxied:   newHTTPTransport(o, dial),
+		http1:     newHTTPTransport(o, dial, certs),
+		h2c:       newHTTPTransport(o, dial, nil),
+		proxied:   newHTTPTransport(o, dial, nil),
 		closeIdle: o.CloseIdleConnsPeriod,
 	}
 	t.proxied.Proxy = proxyOf
@@ -135,17 +162,19 @@ func newTransport(opts TransportOptions, dial func(ctx context.Context, network,
 	return t
 }
 
-// backendTLS returns the TLS configuration for https backends: the roots of opts, and a
-// session cache, so that new connections resume their sessions.
-func backendTLS(o TransportOptions) *tls.Config {
-	return &tls.Config{RootCAs: o.RootCAs, ClientSessionCache: tls.NewLRUClientSessionCache(0)}
+// backendTLS returns the TLS configuration for https backends: the roots of opts, the client
+// certificates, and a session cache of its own, so that new connections resume their sessions
+// and a session never crosses from one client identity to another (a resumed session carries
+// the identity of the handshake that made it).
+func backendTLS(o TransportOptions, certs []tls.Certificate) *tls.Config {
+	return &tls.Config{RootCAs: o.RootCAs, Certificates: certs, ClientSessionCache: tls.NewLRUClientSessionCache(0)}
 }
 
-func newHTTPTransport(o TransportOptions, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
+func newHTTPTransport(o TransportOptions, dial func(ctx context.Context, network, addr string) (net.Conn, error), certs []tls.Certificate) *http.Transport {
 	return &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dial,
-		TLSClientConfig:       backendTLS(o),
+		TLSClientConfig:       backendTLS(o, certs),
 		TLSHandshakeTimeout:   o.TLSHandshakeTimeout,
 		ResponseHeaderTimeout: o.ResponseHeaderTimeout,
 		ExpectContinueTimeout: o.ExpectContinueTimeout,
@@ -186,7 +215,16 @@ func proxyOf(r *http.Request) (*url.URL, error) {
 // prior knowledge (RFC 9113 §3.3); every other scheme goes to an HTTP/1.1 transport.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if u, _ := proxyOf(r); u != nil {
+		// Before the client identity: a backendIsProxy route's requests never bypass its proxy
+		// (and such routes take no credential filter, tlsClientCertFromSecrets included).
 		return t.proxied.RoundTrip(r)
+	}
+	if t.global != nil && r.URL.Scheme == "https" {
+		it, err := t.forIdentity(t.global)
+		if err != nil {
+			return nil, err
+		}
+		return it.RoundTrip(r)
 	}
 	if t.viaH1(r) {
 		res, err := t.plain.RoundTrip(r)
@@ -249,29 +287,37 @@ func (s *hostSet) add(host string) {
 	s.hosts.Store(&next)
 }
 
-// CloseIdleConnections closes the keep-alive connections that carry no request now.
+// CloseIdleConnections closes the keep-alive connections that carry no request now, those of
+// the client identities' transports too.
 func (t *Transport) CloseIdleConnections() {
 	t.plain.CloseIdleConnections()
 	t.http1.CloseIdleConnections()
 	t.h2c.CloseIdleConnections()
 	t.proxied.CloseIdleConnections()
+	t.ids.closeIdle()
 }
 
-// Run closes the idle connections every CloseIdleConnsPeriod until ctx is done; with no period
-// it only waits for ctx. It returns nil.
+// Run closes the idle connections every CloseIdleConnsPeriod until ctx is done. Every
+// identityCheckEvery it also looks at the client identities in use: the connections of one that
+// rotated, became unusable or went unused for the idle timeout are closed, those carrying a
+// request as soon as it is done. It returns nil.
 func (t *Transport) Run(ctx context.Context) error {
-	if t.closeIdle <= 0 {
-		<-ctx.Done()
-		return nil
+	var closeIdle <-chan time.Time
+	if t.closeIdle > 0 {
+		tick := time.NewTicker(t.closeIdle)
+		defer tick.Stop()
+		closeIdle = tick.C
 	}
-	tick := time.NewTicker(t.closeIdle)
-	defer tick.Stop()
+	check := time.NewTicker(identityCheckEvery)
+	defer check.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
+		case <-closeIdle:
 			t.CloseIdleConnections()
+		case <-check.C:
+			t.ids.check(t.opts.IdleConnTimeout)
 		}
 	}
 }

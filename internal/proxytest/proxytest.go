@@ -131,6 +131,11 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 	router.Swap(table)
 
 	transport := proxy.NewTransport(opts.Transport)
+	transportDone := make(chan struct{})
+	go func() {
+		defer close(transportDone)
+		transport.Run(ctx) //nolint:errcheck // Run only returns when ctx is done
+	}()
 	fwdOpts := opts.Forward
 	if fwdOpts.Log == nil {
 		fwdOpts.Log = log
@@ -198,6 +203,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		<-tokensDone
 		<-fwdDone
 		<-auditDone
+		<-transportDone
 	})
 	client := &http.Client{Transport: clientTransport}
 	t.Cleanup(client.CloseIdleConnections)
