@@ -39,6 +39,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 		NewBasicAuth(o.Log),
 		NewAWSSigV4FromSecrets(src, o.SigV4MaxBodyBytes),
 		NewAWSSigV4(o.SigV4MaxBodyBytes),
+		NewTLSClientCertFromSecrets(src, o.Log),
 		NewSetRequestHeader(),
 		NewDropRequestHeader(),
 		NewAppendRequestHeader(),

@@ -17,6 +17,7 @@ func TestBuiltins(t *testing.T) {
 	base := []string{
 		filters.BasicAuthFromSecretName, filters.BasicAuthName, filters.BearerInjectorName,
 		filters.AWSSigV4FromSecretsName, filters.AWSSigV4Name, filters.DropRequestHeaderName,
+		filters.TLSClientCertFromSecretsName,
 		filters.SetRequestHeaderName, filters.SetRequestHeaderFromSecretName,
 		filters.AppendRequestHeaderName, filters.CopyRequestHeaderName, filters.SetResponseHeaderName,
 		filters.AppendResponseHeaderName, filters.DropResponseHeaderName, filters.CopyResponseHeaderName,

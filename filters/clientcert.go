@@ -1,6 +1,7 @@
 package filters
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -155,14 +156,18 @@ func secretValueBytes(src SecretSource, filter, name string) (secrets.Secret, er
 	return v, nil
 }
 
-// sameValues reports whether a and b hold the same slices: a secrets.Store hands out the same
-// backing array for as long as a value is unchanged, so comparing pointers is enough.
+// sameValues reports whether a and b hold the same values. A secrets.Store hands out the same
+// backing array for as long as a value is unchanged, so comparing pointers is enough for it;
+// the bytes are compared for sources that copy.
 func sameValues(a, b []secrets.Secret) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if len(a[i]) != len(b[i]) || len(a[i]) == 0 || &a[i][0] != &b[i][0] {
+		if len(a[i]) != len(b[i]) || len(a[i]) == 0 {
+			return false
+		}
+		if &a[i][0] != &b[i][0] && !bytes.Equal(a[i], b[i]) {
 			return false
 		}
 	}

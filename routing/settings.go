@@ -40,6 +40,9 @@ type Settings struct {
 	// BackendIsProxy says the route has a backendIsProxy filter (filters.BackendProxy): its
 	// backend is a proxy to the destination the client asked for.
 	BackendIsProxy bool
+	// ClientCert is the route's client certificate filter (filters.ClientCertifier, as
+	// tlsClientCertFromSecrets), or nil: what its connections to https backends present.
+	ClientCert filters.ClientCertifier
 }
 
 // resolveSettings returns the Settings that fs, a route's filters in route order, give it.
@@ -75,6 +78,9 @@ func resolveSettings(fs []filters.Filter) Settings {
 		}
 		if e, ok := f.(filters.EgressFilter); ok {
 			s.Egress = append(s.Egress, e)
+		}
+		if c, ok := f.(filters.ClientCertifier); ok {
+			s.ClientCert = c
 		}
 	}
 	slices.SortStableFunc(s.Egress, func(a, b filters.EgressFilter) int {

@@ -3,13 +3,16 @@ package proxy
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/routing"
 )
 
 // identityCheckEvery is how often Run looks for client identities that rotated, so that the
@@ -38,6 +41,26 @@ type identity struct {
 	t    *Transport
 	used atomic.Int64 // unix nanos of the last request
 }
+
+// clientTransport returns the transport that sends out, a request of route to go through base:
+// for an https request of a route with a client certificate, the transport of the
+// certificate's current identity made from base (with base's dialer, so the forward proxy's
+// guard still applies); else base.
+func clientTransport(route *routing.Route, out *http.Request, base http.RoundTripper) (http.RoundTripper, error) {
+	c := route.Settings.ClientCert
+	if c == nil || out.URL.Scheme != "https" {
+		return base, nil
+	}
+	t, ok := base.(*Transport)
+	if !ok {
+		return nil, errClientCertTransport
+	}
+	return t.forIdentity(c)
+}
+
+// errClientCertTransport fails the requests of a route with a client certificate when the proxy
+// was given a transport of another kind, which could not keep the identity's connections apart.
+var errClientCertTransport = errors.New("client certificates need the proxy's own transport")
 
 // forIdentity returns the transport for the current identity of c, making one when there is
 // none yet or when the identity rotated. It fails when c has no usable identity.

@@ -547,6 +547,9 @@ func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.
 	if _, ok := transport.(*Transport); route.Settings.BackendIsProxy && !ok {
 		return nil, func() {}, errProxyTransport
 	}
+	if transport, err = clientTransport(route, out, transport); err != nil {
+		return nil, func() {}, err // an unusable client certificate: 503
+	}
 	ticket, ok := p.breaker(route, out.URL.Host).Allow()
 	if !ok {
 		return nil, func() {}, errCircuitOpen

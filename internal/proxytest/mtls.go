@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -146,6 +148,7 @@ func NewMTLSBackend(t testing.TB, ca *CA) *MTLSBackend {
 		w.Write([]byte(s.Serial)) //nolint:errcheck // the client reports
 	}))
 	b.EnableHTTP2 = true
+	b.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes without a certificate fail, as they should
 	b.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: ca.Pool}
 	b.Config.ConnState = func(c net.Conn, s http.ConnState) {
 		if s == http.StateClosed || s == http.StateHijacked {
