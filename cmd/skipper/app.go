@@ -253,12 +253,15 @@ func (a *app) background(ctx context.Context, wg *sync.WaitGroup) {
 	})
 }
 
-// reload re-reads the routes file, the credentials and the TLS certificates.
+// reload re-reads the routes file, the credentials and the TLS certificates, the client's too.
 func (a *app) reload() {
 	notify(a.log, sdnotify.Reloading)
 	a.routes.Reload()
 	a.store.Refresh()
 	a.audit.Reopen() // after a log rotation
+	if a.clientTLS != nil {
+		a.clientTLS.Refresh()
+	}
 	if a.certs != nil {
 		a.certs.Reload() //nolint:errcheck // Reload logs what failed
 	}
