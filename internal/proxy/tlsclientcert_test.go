@@ -135,3 +135,43 @@ func TestTLSClientCertFromSecretsKeepsIdentitiesApart(t *testing.T) {
 		t.Errorf("the log holds key material:\n%s", log)
 	}
 }
+
+// TestTLSClientCertFromSecretsInterceptedTunnel: requests decrypted from an intercepted CONNECT
+// tunnel take their route's certificate to its backend, and a route without one presents none.
+func TestTLSClientCertFromSecretsInterceptedTunnel(t *testing.T) {
+	ca := proxytest.NewCA(t)
+	backend := proxytest.NewMTLSBackend(t, ca)
+	creds := t.TempDir()
+	certA, keyA, serialA := ca.WriteClientCert(t, creds, "a", "a")
+	mitmCA, mitmPool := newCA(t)
+	routes := fmt.Sprintf(`
+		icpt: Method("CONNECT") && Host(/^[ab][.]test:443$/) -> <loopback>;
+		a: Host(/^a[.]test(:443)?$/) -> tlsClientCertFromSecrets(%q, %q) -> %[3]q;
+		b: Host(/^b[.]test(:443)?$/) -> %[3]q;`, certA, keyA, backend.URL)
+	p := proxytest.New(t, routes, proxytest.Options{
+		CredentialsPaths: []string{creds},
+		Transport:        proxy.TransportOptions{RootCAs: backend.Roots},
+		Forward:          proxy.ForwardOptions{Guard: proxytest.NewGuard(t, testResolver()).Guard, CA: mitmCA},
+	})
+	client := proxytest.ForwardClient(t, p.URL, mitmPool)
+	for _, body := range []string{"", "a body"} {
+		for host, want := range map[string]string{"a.test": serialA, "b.test": ""} {
+			res, err := client.Post("https://"+host+"/", "text/plain", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readBody(t, res)
+			switch {
+			case want == "" && res.StatusCode == http.StatusOK:
+				t.Errorf("%s, body %q: 200 without a client certificate", host, body)
+			case want != "" && (res.StatusCode != http.StatusOK || got != want):
+				t.Errorf("%s, body %q: got %d with certificate %q, want 200 with %q", host, body, res.StatusCode, got, want)
+			}
+		}
+	}
+	for _, s := range backend.Seen() {
+		if s.Serial != serialA {
+			t.Errorf("the backend served a request with certificate %q, want only %q", s.Serial, serialA)
+		}
+	}
+}
