@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/proxytest"
@@ -173,5 +174,33 @@ func TestTLSClientCertFromSecretsInterceptedTunnel(t *testing.T) {
 		if s.Serial != serialA {
 			t.Errorf("the backend served a request with certificate %q, want only %q", s.Serial, serialA)
 		}
+	}
+}
+
+// TestTLSClientCertFromSecretsFailsClosedWhenFailOpen: with -credentials-fail-open a request
+// whose certificate is missing is still refused, never sent without it or with the global one.
+func TestTLSClientCertFromSecretsFailsClosedWhenFailOpen(t *testing.T) {
+	ca := proxytest.NewCA(t)
+	backend := proxytest.NewMTLSBackend(t, ca)
+	creds := t.TempDir()
+	certG, keyG, _ := ca.WriteClientCert(t, t.TempDir(), "global", "global")
+	src, err := filters.NewClientCertSource(runStore(t, nil, certG, keyG), "-client-tls-cert", []string{certG}, []string{keyG}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := fmt.Sprintf(`r: * -> tlsClientCertFromSecrets(%q, %q) -> %q;`,
+		filepath.Join(creds, "nope.crt"), filepath.Join(creds, "nope.key"), backend.URL)
+	p := proxytest.New(t, routes, proxytest.Options{
+		CredentialsPaths:    []string{creds},
+		CredentialsFailOpen: true,
+		Transport:           proxy.TransportOptions{RootCAs: backend.Roots, ClientCert: src},
+	})
+	for _, body := range []string{"", "a body"} {
+		if code, _ := mtlsDo(t, p, "POST", "x", body); code != http.StatusServiceUnavailable {
+			t.Errorf("body %q: got %d, want 503", body, code)
+		}
+	}
+	if n := len(backend.Seen()); n != 0 {
+		t.Errorf("the backend served %d requests, want none", n)
 	}
 }
