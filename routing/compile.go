@@ -73,6 +73,11 @@ type CompileOptions struct {
 	// TeeKey returns the key of the teeLoopback filter that made r, a shadow copy of a
 	// request, or "" for any other request, for the Tee predicate. If nil, Tee never matches.
 	TeeKey func(r *http.Request) string
+	// Bindings, if set, say where each secret may go (-credentials-bind, SECRET.hosts): a
+	// route that reads a secret which may not go to its static backend, or to one of its
+	// load-balancer endpoints, is left out, as is one whose secret can go nowhere (see
+	// filters.DestinationPolicy.CheckSecret). Other destinations are checked per request.
+	Bindings filters.DestinationPolicy
 }
 
 // RouteError is the reason one route was left out of a Table. File, Line and Col are the
@@ -218,6 +223,8 @@ func compileRoute(d *RouteDef, opts CompileOptions, log logrus.FieldLogger) (*Ro
 	r.Backend, err = compileBackend(d, opts.ForwardBackend, log)
 	if err != nil {
 		errs = append(errs, err)
+	} else if opts.Bindings != nil {
+		errs = append(errs, checkBindings(r, opts.Bindings)...)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -237,6 +244,39 @@ func credentialsViaProxy(built []filters.Filter) []error {
 	for _, f := range built {
 		if _, ok := f.(filters.SecretUser); ok {
 			errs = append(errs, fmt.Errorf("%w: its destination is the client's Host, so the secret could be sent wherever the client asks", ErrCredentialViaProxy))
+		}
+	}
+	return errs
+}
+
+// checkBindings checks that every secret r's filters read may go to r's static destinations:
+// its network backend or each of its load-balancer endpoints.
+func checkBindings(r *Route, policy filters.DestinationPolicy) []error {
+	var dests []*url.URL
+	switch r.Backend.Type {
+	case BackendNetwork:
+		if r.Backend.URL != nil {
+			dests = append(dests, r.Backend.URL)
+		}
+	case BackendLB:
+		dests = r.Backend.Endpoints
+	}
+	var errs []error
+	for _, f := range r.Filters {
+		su, ok := f.(filters.SecretUser)
+		if !ok {
+			continue
+		}
+		for _, name := range su.SecretNames() {
+			if err := policy.CheckSecret(name); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			for _, u := range dests {
+				if err := policy.AllowDestination(name, u.Scheme, u.Host); err != nil {
+					errs = append(errs, err)
+				}
+			}
 		}
 	}
 	return errs

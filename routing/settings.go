@@ -43,6 +43,11 @@ type Settings struct {
 	// ClientCert is the route's client certificate filter (filters.ClientCertifier, as
 	// tlsClientCertFromSecrets), or nil: what its connections to https backends present.
 	ClientCert filters.ClientCertifier
+	// BoundSecrets are the names of the secrets the route's filters read (filters.SecretUser),
+	// except those of filters that check their destination themselves
+	// (filters.DestinationChecker): the proxy checks each attempt's destination against the
+	// DestinationPolicy for each of them.
+	BoundSecrets []string
 }
 
 // resolveSettings returns the Settings that fs, a route's filters in route order, give it.
@@ -81,6 +86,11 @@ func resolveSettings(fs []filters.Filter) Settings {
 		}
 		if c, ok := f.(filters.ClientCertifier); ok {
 			s.ClientCert = c
+		}
+		if su, ok := f.(filters.SecretUser); ok {
+			if _, self := f.(filters.DestinationChecker); !self {
+				s.BoundSecrets = append(s.BoundSecrets, su.SecretNames()...)
+			}
 		}
 	}
 	slices.SortStableFunc(s.Egress, func(a, b filters.EgressFilter) int {

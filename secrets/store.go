@@ -132,6 +132,13 @@ func (s *Store) Get(name string) (Secret, error) {
 	return e.value, nil
 }
 
+// Lookup returns the current value of the secret read from the file name, as Get does, and
+// false instead of an error when there is none; it never allocates.
+func (s *Store) Lookup(name string) (Secret, bool) {
+	e, ok := (*s.current.Load())[name]
+	return e.value, ok
+}
+
 // Covers reports whether name is a key the Store could ever hold: one of the credentials paths
 // itself, or a file directly inside one of them (spelled filepath.Join(path, file)). Route
 // compilation uses it to reject secret names that no file on disk could ever satisfy.

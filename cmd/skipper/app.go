@@ -105,6 +105,11 @@ func newApp(cfg Config, log *logrus.Logger, stdout, accessOut io.Writer) (_ *app
 		return nil, err
 	}
 	changes, _ := cfg.routeChanges() // Validate has checked them
+	bindings, err := newBindings(cfg, a.store, true)
+	if err != nil {
+		return nil, err
+	}
+	changes.Bindings = bindings
 	a.routes, err = routesrc.New(routesrc.Options{
 		Inline:         cfg.InlineRoutes,
 		File:           cfg.RoutesFile,
@@ -144,7 +149,7 @@ func newApp(cfg Config, log *logrus.Logger, stdout, accessOut io.Writer) (_ *app
 			return nil, err
 		}
 	}
-	a.handler = newProxy(cfg, router, a.transport, a.forward, a.limits.breakers, m, log, accessOut, a.audit, a.tracer)
+	a.handler = newProxy(cfg, router, a.transport, a.forward, a.limits.breakers, bindings, m, log, accessOut, a.audit, a.tracer)
 	a.server = newServer(cfg, a.handler, log)
 	connOpts := cfg.connLimits(connlimit.FileLimit())
 	var conns *connlimit.Listener

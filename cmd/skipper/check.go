@@ -36,6 +36,12 @@ func checkRoutes(cfg Config, files []string, log *logrus.Logger, stdout, stderr 
 		return exitError
 	}
 	changes, _ := cfg.routeChanges() // Validate has checked them
+	bindings, err := newBindings(cfg, store, len(credentialsPaths) > 0)
+	if err != nil {
+		fmt.Fprintf(stderr, "skipper: %v\n", err)
+		return exitError
+	}
+	changes.Bindings = bindings
 	table, problems := routesrc.Check(cfg.InlineRoutes, files, changes, reg, log)
 	if len(credentialsPaths) > 0 {
 		warnUncoveredSecrets(table, store, log)

@@ -38,6 +38,8 @@ type Config struct {
 	CredentialsFailOpen       bool
 	SigV4MaxBodyBytes         int64
 	OAuth2StateDir            string
+	CredentialsBind           []string
+	CredentialsRequireBinding bool
 	ApplicationLogLevel       string
 	ApplicationLogJSON        bool
 	AccessLogDisabled         bool
@@ -154,6 +156,7 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 		"write one JSON line per credential use and forward-proxy decision to stderr, stdout or a file (reopened on SIGHUP)")
 	fs.StringVar(&cfg.SupportListener, "support-listener", ":9911",
 		"address of the listener for /metrics, /healthz, /ready and /routes; empty turns it off")
+	addBindingFlags(fs, cfg)
 	addRouteFlags(fs, cfg)
 	addProfileFlags(fs, cfg)
 	addMetricsFlags(fs, cfg)
@@ -297,6 +300,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateServer()...)
 	errs = append(errs, c.validateListener()...)
 	errs = append(errs, c.validateForward()...)
+	errs = append(errs, c.validateBindings()...)
 	errs = append(errs, c.validateLimits()...)
 	return errors.Join(errs...)
 }

@@ -54,11 +54,12 @@ func transportOptions(cfg Config) (proxy.TransportOptions, error) {
 // newProxy builds the request handler from the command line. Validate has checked the forwarded
 // headers flags.
 func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, fwd *proxy.Forwarder,
-	breakers *circuit.Registry, m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer, auditLog *audit.Log,
-	tracer *tracing.Tracer) *proxy.Proxy {
+	breakers *circuit.Registry, bindings *secrets.Bindings, m *metrics.Metrics, log logrus.FieldLogger, accessOut io.Writer,
+	auditLog *audit.Log, tracer *tracing.Tracer) *proxy.Proxy {
 	opts := proxy.Options{
 		Forward:             fwd,
 		Breakers:            breakers,
+		Bindings:            bindings,
 		Router:              router,
 		Transport:           transport,
 		Log:                 log,

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/secrets"
 )
 
 // errNoRoute is the reason logged when no route matches a request.
@@ -54,6 +55,8 @@ func (p *Proxy) statusFor(err error) int {
 		return http.StatusBadGateway
 	case errors.Is(err, errCircuitOpen):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, secrets.ErrUnboundDestination):
+		return http.StatusForbidden
 	case errors.Is(err, filters.ErrCredentialUnavailable):
 		// Fail closed: without its credential the request must not leave.
 		return http.StatusServiceUnavailable

@@ -125,6 +125,22 @@ func allowBackend(route *routing.Route, out *http.Request) *filters.Reply {
 	return nil
 }
 
+// checkBindings returns an error wrapping secrets.ErrUnboundDestination when a secret that
+// route's filters read may not go to out's destination: the attempt's final one, after every
+// Request filter, the load balancer's choice and the dynamic destination, as the transport
+// will dial it. It runs before the egress filters, which may only change the request's bytes.
+func (p *Proxy) checkBindings(route *routing.Route, out *http.Request) error {
+	if p.bindings == nil {
+		return nil
+	}
+	for _, name := range route.Settings.BoundSecrets {
+		if err := p.bindings.AllowDestination(name, out.URL.Scheme, out.URL.Host); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // egress runs route's egress filters on a copy of out made for this attempt and returns the
 // copy, or out itself when the route has none. The copy keeps what one attempt's filters add
 // (a secret swapped in, a signature) away from the next endpoint a retry goes to. A filter

@@ -24,6 +24,7 @@ import (
 	"github.com/skipper-egress/skipper/internal/echomask"
 	"github.com/skipper-egress/skipper/internal/metrics"
 	"github.com/skipper-egress/skipper/routing"
+	"github.com/skipper-egress/skipper/secrets"
 )
 
 // Log field names.
@@ -107,6 +108,10 @@ type Options struct {
 	MaskEchoedCredentials bool
 	// Tracer traces requests (-open-telemetry). If nil, nothing is traced, at no cost.
 	Tracer Tracer
+	// Bindings, if set, say where each secret may go (-credentials-bind): a request whose
+	// route reads a secret that may not go to the attempt's final destination is answered
+	// 403 and not sent. See checkBindings.
+	Bindings filters.DestinationPolicy
 }
 
 // Proxy is an http.Handler that forwards requests by the current route table. It is safe for
@@ -129,10 +134,11 @@ type Proxy struct {
 	fwd          *Forwarder
 	breakers     *circuit.Registry // nil: no breakers
 	maxLoopbacks int
-	forwarded    *ForwardedHeaders // nil: none
-	audit        *audit.Log        // nil: none
-	mask         bool              // Options.MaskEchoedCredentials
-	tracer       Tracer            // nil: none
+	forwarded    *ForwardedHeaders         // nil: none
+	audit        *audit.Log                // nil: none
+	mask         bool                      // Options.MaskEchoedCredentials
+	tracer       Tracer                    // nil: none
+	bindings     filters.DestinationPolicy // nil: every secret goes anywhere
 
 	// balancers holds the load balancer of each BackendLB route, created on first use.
 	balancers sync.Map // weak.Pointer[routing.Route] -> *balancer
@@ -177,6 +183,7 @@ func New(opts Options) *Proxy {
 		audit:     opts.Audit,
 		mask:      opts.MaskEchoedCredentials,
 		tracer:    opts.Tracer,
+		bindings:  opts.Bindings,
 
 		maxLoopbacks: opts.MaxLoopbacks,
 	}
@@ -537,6 +544,9 @@ func (p *Proxy) send(r, out *http.Request, route *routing.Route, transport http.
 	if rep := allowBackend(route, out); rep != nil {
 		return nil, func() {}, rep // answered by respond, as the route's own answer
 	}
+	if err := p.checkBindings(route, out); err != nil {
+		return nil, func() {}, err
+	}
 	out, err = egress(route, out)
 	if err != nil {
 		if ce, ok := errors.AsType[*filters.CredentialError](err); ok {
@@ -707,6 +717,14 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 		p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host}).Debug("circuit breaker open")
 		w.Header().Set(headerCircuitOpen, "true")
 		http.Error(w, http.StatusText(code), code)
+		return
+	}
+	if errors.Is(err, secrets.ErrUnboundDestination) {
+		// The log names the secret's path; the client learns only that the route's
+		// credential may not go where its request was going.
+		p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host, fieldError: err}).
+			Warn("credential refused for this destination")
+		http.Error(w, fmt.Sprintf("%s: route %q may not send its credential to this destination", http.StatusText(code), route.Name()), code)
 		return
 	}
 	if errors.Is(err, filters.ErrCredentialUnavailable) {

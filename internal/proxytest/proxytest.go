@@ -68,6 +68,11 @@ type Options struct {
 	SigV4MaxBodyBytes int64
 	// OAuth2StateDir is the token manager's StateDir (-oauth2-state-dir).
 	OAuth2StateDir string
+	// CredentialsBind and RequireBinding are -credentials-bind and
+	// -credentials-require-binding: they and the SECRET.hosts files in the store say where
+	// secrets may go, at compile time and per request, as in main.
+	CredentialsBind []string
+	RequireBinding  bool
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -122,8 +127,12 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 	if err != nil {
 		t.Fatalf("parsing routes: %v", err)
 	}
+	bindings, err := secrets.NewBindings(secrets.BindingOptions{Flags: opts.CredentialsBind, Hosts: store, Require: opts.RequireBinding})
+	if err != nil {
+		t.Fatalf("secrets.NewBindings: %v", err)
+	}
 	table, errs := routing.Compile(defs, routing.CompileOptions{Filters: reg, Log: log, TeeKey: filters.TeeLoopbackKey,
-		Baggage: opts.Baggage})
+		Baggage: opts.Baggage, Bindings: bindings})
 	if len(errs) > 0 {
 		t.Fatalf("compiling routes: %v", errs)
 	}
@@ -173,6 +182,7 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 
 		MaskEchoedCredentials: opts.MaskEchoedCredentials,
 		Tracer:                opts.Tracer,
+		Bindings:              bindings,
 	})
 	auditDone := make(chan struct{})
 	go func() {

@@ -28,12 +28,18 @@ type Changes struct {
 	// IgnoreTrailingSlash is passed on to routing.Compile: not a change of the routes but of
 	// how they match, kept here so that Check compiles as the Loader does.
 	IgnoreTrailingSlash bool
+	// Bindings are passed on to routing.Compile, for the same reason: where secrets may go
+	// (-credentials-bind), which leaves out the routes that would send one elsewhere.
+	Bindings filters.DestinationPolicy
 }
 
 // compileOptions returns the options routing.Compile takes from c, which may be nil.
 func (c *Changes) compileOptions(reg *filters.Registry, log logrus.FieldLogger) routing.CompileOptions {
-	return routing.CompileOptions{Filters: reg, Log: log, IgnoreTrailingSlash: c != nil && c.IgnoreTrailingSlash,
-		TeeKey: filters.TeeLoopbackKey}
+	if c == nil {
+		return routing.CompileOptions{Filters: reg, Log: log, TeeKey: filters.TeeLoopbackKey}
+	}
+	return routing.CompileOptions{Filters: reg, Log: log, IgnoreTrailingSlash: c.IgnoreTrailingSlash,
+		TeeKey: filters.TeeLoopbackKey, Bindings: c.Bindings}
 }
 
 // Rewrite is a regexp replacement applied to each predicate and filter of a route, written as
