@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/skipper-egress/skipper/filters"
 )
 
 // Predicate names of time intervals, the body's length and the Forwarded header.
@@ -19,6 +21,7 @@ const (
 	predForwardedProtocol    = "ForwardedProtocol"
 	predOTelBaggage          = "OTelBaggage"
 	predTee                  = "Tee"
+	predProxyUser            = "ProxyUser"
 )
 
 // requestMatcher is a predicate that looks at the request alone.
@@ -40,6 +43,8 @@ func (m *matcher) addCustom(c Call, env predicateEnv) error {
 		rm, err = newBaggage(c, env.baggage)
 	case predTee:
 		rm, err = newTee(c, env.teeKey)
+	case predProxyUser:
+		rm, err = newProxyUser(c)
 	case predContentLengthBetween:
 		rm, err = newContentLength(c)
 	case predForwardedHost, predForwardedProtocol:
@@ -223,6 +228,23 @@ func (t teeMatcher) match(r *http.Request) bool {
 	k := t.teeKey(r)
 	return k != "" && k == t.key
 }
+
+// proxyUser is a ProxyUser(name) predicate: the forward proxy authenticated the request's client
+// as name (see filters.ProxyUser). A request without proxy authentication never matches.
+type proxyUser struct{ name string }
+
+func newProxyUser(c Call) (proxyUser, error) {
+	args, err := stringArgs(c, 1)
+	if err != nil {
+		return proxyUser{}, err
+	}
+	if args[0] == "" {
+		return proxyUser{}, fmt.Errorf("%s predicate expects a user name, got \"\"", c.Name)
+	}
+	return proxyUser{name: args[0]}, nil
+}
+
+func (u proxyUser) match(r *http.Request) bool { return filters.ProxyUser(r.Context()) == u.name }
 
 // contentLength is a ContentLengthBetween(min, max) predicate: the request's declared length
 // is in [min, max); a request of unknown length (chunked) never matches.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/skipper-egress/skipper/filters"
 )
 
 // compileWith compiles src with opts (the test registry added) and fails on any error.
@@ -315,6 +317,32 @@ func TestREADMEListsPredicates(t *testing.T) {
 	for _, name := range predicateNames {
 		if !strings.Contains(string(readme), "| `"+name+"(") && !strings.Contains(string(readme), ", `"+name+"(") && !strings.Contains(string(readme), "(`"+name+"(") {
 			t.Errorf("README.md's predicate table does not list %s", name)
+		}
+	}
+}
+
+func TestProxyUserPredicate(t *testing.T) {
+	defs, err := Parse("", `a: ProxyUser("alice") -> <shunt>; any: * -> <shunt>;`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, errs := Compile(defs, CompileOptions{})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for user, want := range map[string]string{"alice": "a", "bob": "any", "": "any", "Alice": "any"} {
+		r := httptest.NewRequest("GET", "http://x/", nil)
+		if user != "" {
+			r = r.WithContext(filters.WithProxyUser(r.Context(), user))
+		}
+		if got := table.Match(r); got == nil || got.ID != want {
+			t.Errorf("user %q: matched %v, want %s", user, got, want)
+		}
+	}
+	for _, src := range []string{`ProxyUser("")`, `ProxyUser(1)`, `ProxyUser("a", "b")`} {
+		defs, _ := Parse("", `r: `+src+` -> <shunt>`)
+		if _, errs := Compile(defs, CompileOptions{}); len(errs) != 1 || !strings.Contains(errs[0].Error(), "ProxyUser predicate") {
+			t.Errorf("%s: got %v, want an error naming the predicate", src, errs)
 		}
 	}
 }

@@ -130,7 +130,7 @@ func compilePredicates(calls []Call, env predicateEnv) (*matcher, error) {
 			err = m.addShutdown(c, env.shuttingDown)
 		case predBetween, predBefore, predAfter, predCron, predContentLengthBetween, predForwardedHost,
 			predForwardedProtocol, predJWTAnyKV, predJWTAllKV, predJWTAnyKVRegexp, predJWTAllKVRegexp,
-			predOTelBaggage, predTee:
+			predOTelBaggage, predTee, predProxyUser:
 			err = m.addCustom(c, env)
 		default:
 			err = m.add(c, rxNames)

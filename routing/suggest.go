@@ -16,7 +16,7 @@ var predicateNames = []string{
 	predShutdown, predHeaderSHA256, predBetween, predBefore, predAfter, predCron,
 	predContentLengthBetween,
 	predForwardedHost, predForwardedProtocol, predJWTAnyKV, predJWTAllKV, predJWTAnyKVRegexp,
-	predJWTAllKVRegexp, predOTelBaggage, predTee,
+	predJWTAllKVRegexp, predOTelBaggage, predTee, predProxyUser,
 }
 
 // maxSuggestDistance is the largest edit distance at which a known name is suggested for an

@@ -32,7 +32,7 @@ func addForwardFlags(fs *pflag.FlagSet, cfg *Config) {
 	fs.IntVar(&cfg.MaxTunnels, "max-tunnels", 1024,
 		"tunnels (CONNECT and upgrades together) open at once; more are answered 503; 0 for no limit")
 	fs.StringVar(&cfg.ForwardProxyAuth, "forward-proxy-auth", "",
-		"secret file, under -credentials-paths, holding the user:password that forward-proxy clients must send as Basic Proxy-Authorization")
+		"secret file, under -credentials-paths, holding the user:password lines one of which forward-proxy clients must send as Basic Proxy-Authorization")
 }
 
 // validateForward checks the forward-proxy settings.
@@ -91,11 +91,18 @@ func newForward(cfg Config, transport proxy.TransportOptions, m *metrics.Metrics
 			return nil, fmt.Errorf("-forward-proxy-auth: %s is not under -credentials-paths", path)
 		}
 		auth = func() ([]byte, error) { return store.Get(path) }
+		if v, err := store.Get(path); err == nil {
+			// Broken at start is a mistake to fix now; broken later refuses every caller.
+			if _, err := proxy.ParseProxyUsers(path, v); err != nil {
+				return nil, fmt.Errorf("-forward-proxy-auth: %w", err)
+			}
+		}
 	}
 	fwd, err := proxy.NewForwarder(proxy.ForwardOptions{
-		ProxyAuth: auth,
-		Guard:     guard,
-		CA:        ca,
+		ProxyAuth:     auth,
+		ProxyAuthFile: cfg.ForwardProxyAuth,
+		Guard:         guard,
+		CA:            ca,
 		Tunnels: forward.TunnelOptions{
 			Max:         cfg.MaxTunnels,
 			IdleTimeout: cfg.TunnelIdleTimeout,

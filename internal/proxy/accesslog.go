@@ -29,7 +29,7 @@ func newAccessLog(out io.Writer, json bool) *accessLog {
 	return a
 }
 
-func (a *accessLog) write(r *http.Request, status int, size int64, start, end time.Time) {
+func (a *accessLog) write(r *http.Request, user string, status int, size int64, start, end time.Time) {
 	bp := a.bufs.Get().(*[]byte)
 	b := (*bp)[:0]
 
@@ -38,9 +38,9 @@ func (a *accessLog) write(r *http.Request, status int, size int64, start, end ti
 		host = r.RemoteAddr
 	}
 	if a.json {
-		b = appendJSON(b, r, host, status, size, start, end)
+		b = appendJSON(b, r, host, user, status, size, start, end)
 	} else {
-		b = appendText(b, r, host, status, size, start, end)
+		b = appendText(b, r, host, user, status, size, start, end)
 	}
 
 	a.mu.Lock()
@@ -52,9 +52,11 @@ func (a *accessLog) write(r *http.Request, status int, size int64, start, end ti
 }
 
 // appendText appends the line in Skipper's text format.
-func appendText(b []byte, r *http.Request, host string, status int, size int64, start, end time.Time) []byte {
+func appendText(b []byte, r *http.Request, host, user string, status int, size int64, start, end time.Time) []byte {
 	b = appendField(b, host)
-	b = append(b, " - - ["...)
+	b = append(b, " - "...)
+	b = appendField(b, user) // Apache's authuser: the forward-proxy user, never a password
+	b = append(b, " ["...)
 	b = start.AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
 	b = append(b, "] \""...)
 	b = append(b, r.Method...)
@@ -79,7 +81,7 @@ func appendText(b []byte, r *http.Request, host string, status int, size int64, 
 
 // appendJSON appends the line as a JSON object with the field names of Skipper's JSON access
 // log.
-func appendJSON(b []byte, r *http.Request, host string, status int, size int64, start, end time.Time) []byte {
+func appendJSON(b []byte, r *http.Request, host, user string, status int, size int64, start, end time.Time) []byte {
 	b = append(b, `{"timestamp":`...)
 	b = appendJSONString(b, start.Format(time.RFC3339Nano))
 	b = append(b, `,"host":`...)
@@ -102,6 +104,10 @@ func appendJSON(b []byte, r *http.Request, host string, status int, size int64, 
 	b = strconv.AppendInt(b, end.Sub(start).Milliseconds(), 10)
 	b = append(b, `,"requested-host":`...)
 	b = appendJSONString(b, r.Host)
+	if user != "" {
+		b = append(b, `,"auth-user":`...)
+		b = appendJSONString(b, user)
+	}
 	return append(b, "}\n"...)
 }
 

@@ -36,11 +36,15 @@ type responseRecorder struct {
 	// switch decides whether the request is logged.
 	exchange *filters.Exchange
 
+	// proxyUser is the forward-proxy user the request authenticated as, for the access and
+	// audit logs; unauthorized says that it needed to and did not.
+	proxyUser    string
+	unauthorized bool
+
 	// For the audit log: the credential uses, the forward proxy's decision (see decide), the
-	// authenticated proxy user, the matched route's name and where the request was sent.
+	// matched route's name and where the request was sent.
 	uses      []credUse
 	decision  string
-	proxyUser string
 	routeName string
 	sent      sentTo
 }

@@ -33,12 +33,15 @@ type ForwardOptions struct {
 	CA *mitm.CA
 	// Transport tunes the connections of <dynamic> routes, which dial through Guard.
 	Transport TransportOptions
-	// ProxyAuth, if set, returns the "user:password" that forward-proxy requests must present
-	// in a Basic Proxy-Authorization header; others get 407. It is called for every such
-	// request, so that a rotated secret takes effect at once. An error refuses the request.
-	// Requests inside an intercepted tunnel were authorised with their CONNECT and are not
-	// checked again.
+	// ProxyAuth, if set, returns the "user:password" lines (see ParseProxyUsers) one of which
+	// forward-proxy requests must present in a Basic Proxy-Authorization header; others get
+	// 407. It is called for every such request, so that a rotated secret takes effect at once.
+	// An error, or content that does not parse, refuses the request. Requests inside an
+	// intercepted tunnel were authorised with their CONNECT and are not checked again; they
+	// carry its user (filters.ProxyUser).
 	ProxyAuth func() ([]byte, error)
+	// ProxyAuthFile names what ProxyAuth reads in errors, such as the -forward-proxy-auth file.
+	ProxyAuthFile string
 	// Log receives what Run does at shutdown. If nil, nothing is logged.
 	Log logrus.FieldLogger
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sirupsen/logrus"
 
@@ -21,13 +22,15 @@ var errForwarderStopped = errors.New("forward proxy is shutting down")
 // NewForwarder, hands it to New in Options.Forward and runs Run beside the server. It is safe
 // for concurrent use.
 type Forwarder struct {
-	guard     *forward.Guard
-	tunnels   *forward.Tunnels
-	ca        *mitm.CA
-	transport *Transport // dials through guard
-	opts      forward.TunnelOptions
-	auth      func() ([]byte, error)
-	log       logrus.FieldLogger
+	guard       *forward.Guard
+	tunnels     *forward.Tunnels
+	ca          *mitm.CA
+	transport   *Transport // dials through guard
+	opts        forward.TunnelOptions
+	auth        func() ([]byte, error)
+	authFile    string                     // names the users file in errors
+	parsedUsers atomic.Pointer[proxyUsers] // the users file as last parsed
+	log         logrus.FieldLogger
 
 	stop     context.Context // done once Run's context is: every tunnel ends
 	stopNow  context.CancelFunc
@@ -62,7 +65,7 @@ func NewForwarder(o ForwardOptions) (*Forwarder, error) {
 	topts := o.Transport
 	topts.ClientCert = nil
 	f := &Forwarder{
-		guard: g, tunnels: tunnels, ca: o.CA, opts: o.Tunnels, auth: o.ProxyAuth, log: log,
+		guard: g, tunnels: tunnels, ca: o.CA, opts: o.Tunnels, auth: o.ProxyAuth, authFile: o.ProxyAuthFile, log: log,
 		transport: newTransport(topts, g.DialContext),
 	}
 	f.stop, f.stopNow = context.WithCancel(context.Background())

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/skipper-egress/skipper/filters"
 	"github.com/skipper-egress/skipper/internal/audit"
 	"github.com/skipper-egress/skipper/internal/forward"
 	"github.com/skipper-egress/skipper/routing"
@@ -63,7 +64,7 @@ func (p *Proxy) intercept(w *responseRecorder, r *http.Request, route *routing.R
 			Debug("tls handshake in intercepted tunnel failed")
 		return
 	}
-	p.serveIntercepted(ctx, conn, r.Host, w.proxyUser)
+	p.serveIntercepted(ctx, conn, r.Host, filters.ProxyUser(r.Context()))
 	p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host}).Debug("intercepted tunnel closed")
 }
 
@@ -115,8 +116,7 @@ func (p *Proxy) serveIntercepted(ctx context.Context, conn net.Conn, authority, 
 
 // innerHandler serves the requests decrypted from a tunnel to authority: it refuses those meant
 // for another host with 421, makes the URL absolute (https://authority/...) and hands them to
-// the proxy, which matches them against the table again. user is the proxy user who opened
-// the tunnel, for the audit log.
+// the proxy, which matches them against the table again, as the CONNECT's user.
 func (p *Proxy) innerHandler(authority, user string) http.Handler {
 	want := canonicalAuthority(authority)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +138,7 @@ func (p *Proxy) innerHandler(authority, user string) http.Handler {
 		}
 		r.URL.Scheme = "https"
 		r.URL.Host = authority
-		p.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), innerKey{}, innerUser(user))))
+		p.ServeHTTP(w, r.WithContext(innerContext(r.Context(), user)))
 	})
 }
 

@@ -269,6 +269,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	restoreExpect(r)
 	p.prepare(r)
+	var ok bool
+	r, rw.proxyUser, ok = p.authenticate(r) // before the match: ProxyUser predicates see the user
+	rw.unauthorized = !ok
 	rw.table = p.router.Load()
 	route := rw.table.Match(r)
 	if p.tracer != nil && route != nil {
@@ -297,7 +300,7 @@ func (p *Proxy) logAccess(r *http.Request, w *responseRecorder, start time.Time)
 			masked.RequestURI = uri
 			r = &masked
 		}
-		p.access.write(r, w.status, w.written, start, p.now())
+		p.access.write(r, w.proxyUser, w.status, w.written, start, p.now())
 	}
 }
 
@@ -354,7 +357,8 @@ func normalizeHost(host string, keepPort bool) string {
 }
 
 func (p *Proxy) serve(w *responseRecorder, r *http.Request, route *routing.Route) {
-	if isForward(r) && !p.proxyAuthorized(w, r) {
+	if w.unauthorized {
+		p.challenge(w, r)
 		return
 	}
 	if route != nil {
