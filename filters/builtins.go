@@ -27,6 +27,9 @@ type BuiltinsOptions struct {
 	Log logrus.FieldLogger
 	// Now is the clock of physicsShedder, for tests. If nil, time.Now is used.
 	Now func() time.Time
+	// Bindings say where each secret may go, for swapSecretPlaceholder, which swaps its
+	// secret in only toward a destination they allow. If nil, secrets may go anywhere.
+	Bindings DestinationPolicy
 }
 
 // Builtins returns a new spec of every built-in filter, for NewRegistry.
@@ -34,6 +37,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	src := o.Secrets
 	specs := []Spec{
 		NewBearerInjector(src),
+		NewSwapSecretPlaceholder(src, o.Bindings),
 		NewSetRequestHeaderFromSecret(src),
 		NewBasicAuthFromSecret(src),
 		NewBasicAuth(o.Log),

@@ -62,6 +62,7 @@ func TestBuiltins(t *testing.T) {
 		filters.EncodeBase64RequestHeaderName, filters.EncodeBase64ResponseHeaderName,
 		filters.DecodeBase64RequestHeaderName, filters.DecodeBase64ResponseHeaderName,
 		filters.EncodeRequestHeaderName, filters.EncodeResponseHeaderName,
+		filters.SwapSecretPlaceholderName,
 	}
 	for _, s := range filters.NewUnsupportedSpecs() {
 		base = append(base, s.Name())

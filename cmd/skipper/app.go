@@ -82,8 +82,12 @@ func newApp(cfg Config, log *logrus.Logger, stdout, accessOut io.Writer) (_ *app
 	if a.limits, err = newLimits(cfg, m.Registry(), log); err != nil {
 		return nil, err
 	}
+	bindings, err := newBindings(cfg, a.store, true)
+	if err != nil {
+		return nil, err
+	}
 	registry, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{
-		Secrets: a.store, Tokens: a.tokens, RateLimits: a.limits.rates, Log: log,
+		Secrets: a.store, Tokens: a.tokens, RateLimits: a.limits.rates, Log: log, Bindings: bindings,
 		SigV4MaxBodyBytes: cfg.SigV4MaxBodyBytes,
 	})...)
 	if err != nil {
@@ -105,10 +109,6 @@ func newApp(cfg Config, log *logrus.Logger, stdout, accessOut io.Writer) (_ *app
 		return nil, err
 	}
 	changes, _ := cfg.routeChanges() // Validate has checked them
-	bindings, err := newBindings(cfg, a.store, true)
-	if err != nil {
-		return nil, err
-	}
 	changes.Bindings = bindings
 	a.routes, err = routesrc.New(routesrc.Options{
 		Inline:         cfg.InlineRoutes,

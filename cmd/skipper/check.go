@@ -30,17 +30,17 @@ func checkRoutes(cfg Config, files []string, log *logrus.Logger, stdout, stderr 
 		fmt.Fprintf(stderr, "skipper: %v\n", err)
 		return exitError
 	}
-	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens})...)
-	if err != nil {
-		fmt.Fprintf(stderr, "skipper: %v\n", err)
-		return exitError
-	}
-	changes, _ := cfg.routeChanges() // Validate has checked them
 	bindings, err := newBindings(cfg, store, len(credentialsPaths) > 0)
 	if err != nil {
 		fmt.Fprintf(stderr, "skipper: %v\n", err)
 		return exitError
 	}
+	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens, Bindings: bindings})...)
+	if err != nil {
+		fmt.Fprintf(stderr, "skipper: %v\n", err)
+		return exitError
+	}
+	changes, _ := cfg.routeChanges() // Validate has checked them
 	changes.Bindings = bindings
 	table, problems := routesrc.Check(cfg.InlineRoutes, files, changes, reg, log)
 	if len(credentialsPaths) > 0 {

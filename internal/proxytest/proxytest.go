@@ -118,18 +118,18 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		tokens.Run(ctx) //nolint:errcheck // Run only returns when ctx is done
 	}()
 
+	bindings, err := secrets.NewBindings(secrets.BindingOptions{Flags: opts.CredentialsBind, Hosts: store, Require: opts.RequireBinding})
+	if err != nil {
+		t.Fatalf("secrets.NewBindings: %v", err)
+	}
 	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens, RateLimits: opts.RateLimits,
-		SigV4MaxBodyBytes: opts.SigV4MaxBodyBytes, Log: log, Now: opts.FilterClock})...)
+		SigV4MaxBodyBytes: opts.SigV4MaxBodyBytes, Log: log, Now: opts.FilterClock, Bindings: bindings})...)
 	if err != nil {
 		t.Fatalf("filters.NewRegistry: %v", err)
 	}
 	defs, err := routing.Parse("test", routes)
 	if err != nil {
 		t.Fatalf("parsing routes: %v", err)
-	}
-	bindings, err := secrets.NewBindings(secrets.BindingOptions{Flags: opts.CredentialsBind, Hosts: store, Require: opts.RequireBinding})
-	if err != nil {
-		t.Fatalf("secrets.NewBindings: %v", err)
 	}
 	table, errs := routing.Compile(defs, routing.CompileOptions{Filters: reg, Log: log, TeeKey: filters.TeeLoopbackKey,
 		Baggage: opts.Baggage, Bindings: bindings})
