@@ -109,6 +109,7 @@ type Config struct {
 	TunnelMaxLifetime time.Duration
 	MaxTunnels        int
 	ForwardProxyAuth  string
+	ForwardReportOnly bool
 
 	// Rate limits and circuit breakers.
 	SwarmRedisURLs             []string

@@ -31,6 +31,8 @@ func addForwardFlags(fs *pflag.FlagSet, cfg *Config) {
 		"close a tunnel (CONNECT or upgrade) this long after it opened; 0 for never")
 	fs.IntVar(&cfg.MaxTunnels, "max-tunnels", 1024,
 		"tunnels (CONNECT and upgrades together) open at once; more are answered 503; 0 for no limit")
+	fs.BoolVar(&cfg.ForwardReportOnly, "forward-report-only", false,
+		"send forward-proxy requests that no route allows on, without any credential and through the SSRF guard, and log them as would-be denials")
 	fs.StringVar(&cfg.ForwardProxyAuth, "forward-proxy-auth", "",
 		"secret file, under -credentials-paths, holding the user:password lines one of which forward-proxy clients must send as Basic Proxy-Authorization")
 }

@@ -60,6 +60,7 @@ func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, f
 		Forward:             fwd,
 		Breakers:            breakers,
 		Bindings:            bindings,
+		ForwardReportOnly:   cfg.ForwardReportOnly,
 		Router:              router,
 		Transport:           transport,
 		Log:                 log,
@@ -79,6 +80,9 @@ func newProxy(cfg Config, router *routing.Router, transport http.RoundTripper, f
 	opts.ForwardedHeaders, _ = cfg.forwardedHeaders()
 	if tracer != nil { // not a nil *Tracer in the interface: the proxy checks for nil
 		opts.Tracer = tracer
+	}
+	if cfg.ForwardReportOnly {
+		log.Warn("-forward-report-only: forward-proxy requests that no route allows are sent on without credentials, and logged as would-be denials")
 	}
 	return proxy.New(opts)
 }

@@ -66,8 +66,12 @@ func isForward(r *http.Request) bool {
 }
 
 // denyForward answers a forward-proxy request that no route allows with 403 and logs it. Nothing
-// is dialed.
+// is dialed. Under report-only, it sends the request on instead (see passForward).
 func (p *Proxy) denyForward(w *responseRecorder, r *http.Request, reason string) {
+	if p.reportOnly != nil {
+		p.passForward(w, r, reason)
+		return
+	}
 	w.decide(audit.DecisionDenied)
 	p.log.WithFields(logrus.Fields{fieldHost: r.Host, "method": r.Method, "remote": r.RemoteAddr}).
 		Warnf("forward proxy request denied: %s", reason)

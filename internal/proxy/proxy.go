@@ -112,6 +112,16 @@ type Options struct {
 	// route reads a secret that may not go to the attempt's final destination is answered
 	// 403 and not sent. See checkBindings.
 	Bindings filters.DestinationPolicy
+	// ForwardReportOnly sends on, as -forward-report-only, the forward-proxy requests that no
+	// route allows (and CONNECTs that their route does not tunnel): to the destination the
+	// client named, through the SSRF guard, without any credential, logged as would-be denials.
+	// Proxy authentication still applies.
+	ForwardReportOnly bool
+	// WouldDeny, if set, is called under ForwardReportOnly for each request that would have
+	// been denied, with the reason, before it is sent on. r's context carries the proxy user
+	// (filters.ProxyUser). It must be safe for concurrent use and must not block: the audit
+	// log records would_deny here.
+	WouldDeny func(r *http.Request, reason string)
 }
 
 // Proxy is an http.Handler that forwards requests by the current route table. It is safe for
@@ -139,6 +149,8 @@ type Proxy struct {
 	mask         bool                      // Options.MaskEchoedCredentials
 	tracer       Tracer                    // nil: none
 	bindings     filters.DestinationPolicy // nil: every secret goes anywhere
+	reportOnly   *routing.Route            // Options.ForwardReportOnly; nil: off
+	wouldDeny    func(r *http.Request, reason string)
 
 	// balancers holds the load balancer of each BackendLB route, created on first use.
 	balancers sync.Map // weak.Pointer[routing.Route] -> *balancer
@@ -184,10 +196,14 @@ func New(opts Options) *Proxy {
 		mask:      opts.MaskEchoedCredentials,
 		tracer:    opts.Tracer,
 		bindings:  opts.Bindings,
+		wouldDeny: opts.WouldDeny,
 
 		maxLoopbacks: opts.MaxLoopbacks,
 	}
 	p.teeLoop = p.serveTee
+	if opts.ForwardReportOnly {
+		p.reportOnly = newReportOnlyRoute()
+	}
 	if p.maxLoopbacks == 0 {
 		p.maxLoopbacks = defaultMaxLoopbacks
 	}

@@ -73,6 +73,9 @@ type Options struct {
 	// secrets may go, at compile time and per request, as in main.
 	CredentialsBind []string
 	RequireBinding  bool
+	// ForwardReportOnly and WouldDeny are handed to the proxy (-forward-report-only).
+	ForwardReportOnly bool
+	WouldDeny         func(r *http.Request, reason string)
 }
 
 // Proxy is a running test proxy. Its server's listener is the proxy's own Listener, so request
@@ -179,10 +182,12 @@ func New(t testing.TB, routes string, opts Options) *Proxy {
 		ForwardedHeaders:    opts.ForwardedHeaders,
 		AccessLogDisabled:   opts.AccessLogDisabled,
 		Audit:               opts.Audit,
+		Bindings:            bindings,
+		ForwardReportOnly:   opts.ForwardReportOnly,
+		WouldDeny:           opts.WouldDeny,
 
 		MaskEchoedCredentials: opts.MaskEchoedCredentials,
 		Tracer:                opts.Tracer,
-		Bindings:              bindings,
 	})
 	auditDone := make(chan struct{})
 	go func() {
