@@ -15,7 +15,11 @@ func recordUses(t *testing.T, f filters.Filter) ([]filters.CredentialUse, error)
 	t.Helper()
 	r := filtertest.Request(t, "GET", "http://host1/foo", "Authorization", "Bearer evil")
 	ex := filters.NewExchange(r.Context(), r, nil)
-	err := f.Request(r.WithContext(ex))
+	r = r.WithContext(ex)
+	err := f.Request(r)
+	if e, ok := f.(filters.EgressFilter); ok && err == nil {
+		err = e.Egress(r)
+	}
 	return ex.TakeCredentialUses(), err
 }
 
@@ -40,6 +44,8 @@ func TestCredentialUseRecorded(t *testing.T) {
 		{"basic", filters.NewBasicAuthFromSecret(src), []any{"/s/user", "/s/pw"}, "/s/pw", "pw-1",
 			base64.StdEncoding.EncodeToString([]byte("alice:pw-1")), filters.OutcomeInjected},
 		{"basic empty user", filters.NewBasicAuthFromSecret(src), []any{"/s/empty", "/s/pw"}, "/s/pw", "", "", filters.OutcomeUnavailable},
+		{"swap", filters.NewSwapSecretPlaceholder(src, nil), []any{"evil", "/s/tok"}, "/s/tok", "tok-1", "", filters.OutcomeInjected},
+		{"swap missing", filters.NewSwapSecretPlaceholder(src, nil), []any{"evil", "/s/none"}, "/s/none", "", "", filters.OutcomeUnavailable},
 		{"oauth2", filters.NewOAuth2ClientCredentials(m), []any{ep.URL + "/token", "/s/id", "/s/secret"}, "/s/secret", "", "tok-1", filters.OutcomeInjected},
 		// A grant without a client secret is recorded under the secret that earns its token.
 		{"token exchange", filters.NewOAuth2TokenExchange(m), []any{ep.URL + "/token", "/s/subject",

@@ -91,6 +91,7 @@ func (f *swapFilter) Egress(out *http.Request) error {
 		return nil
 	}
 	v, err := secretValue(f.src, SwapSecretPlaceholderName, f.secret)
+	RecordCredentialUse(out, CredentialUse{Filter: SwapSecretPlaceholderName, Secret: f.secret, Value: v, Err: err})
 	if err != nil {
 		return err
 	}
