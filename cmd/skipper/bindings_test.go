@@ -34,7 +34,7 @@ evil: Host("^evil$") -> bearerinjector(%[1]q) -> "https://evil.example.org";`, t
 		wantStderr string
 	}{
 		{"unbound", []string{"check", routes}, exitOK, "2 routes valid\n", ""},
-		{"bound", []string{"check", "-credentials-bind=" + tok + "=api.example.com", routes}, exitError, "1 routes valid, 1 problems\n",
+		{"bound", []string{"check", "-credentials-bind=" + tok + "=api.example.com", routes}, exitError, "1 route valid, 1 problem\n",
 			routes + `:2:1: route "evil": secret "` + tok + `" may not be sent to evil.example.org:443: not allowed by -credentials-bind`},
 		{"required", []string{"check", "-credentials-require-binding", routes}, exitError, "0 routes valid, 2 problems\n",
 			`route "api": secret "` + tok + `": no -credentials-bind flag and no ` + tok + `.hosts file binds it`},
@@ -42,7 +42,7 @@ evil: Host("^evil$") -> bearerinjector(%[1]q) -> "https://evil.example.org";`, t
 			`-credentials-bind "` + tok + `=api.example.com:http": host pattern "api.example.com:http": bad port "http"`},
 		{"flag without hosts", []string{"check", "-credentials-bind=" + tok, routes}, exitUsage, "",
 			`-credentials-bind "` + tok + `": want SECRET=HOST[,HOST...]`},
-		{"bad hosts file", []string{"check", "-credentials-paths=" + dir, badRoutes}, exitError, "0 routes valid, 1 problems\n",
+		{"bad hosts file", []string{"check", "-credentials-paths=" + dir, badRoutes}, exitError, "0 routes valid, 1 problem\n",
 			filepath.Join(dir, "bad.hosts") + `:2: host pattern "*.*.example": not a name after "*."`},
 		{"uncovered flag", []string{"check", "-credentials-paths=" + dir, "-credentials-bind=/elsewhere/tok=a.example", routes}, exitError, "",
 			`-credentials-bind "/elsewhere/tok=a.example": secret /elsewhere/tok is under no -credentials-paths entry`},

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"encoding/base64"
 	"net"
 	"net/http"
 	"strconv"
@@ -105,16 +104,4 @@ func splitHostPort(scheme, hostport string) (string, int) {
 	}
 	n, _ := strconv.Atoi(port)
 	return host, n
-}
-
-// proxyAuthUser returns the user name of Basic Proxy-Authorization credentials that have been
-// checked, never the password.
-func proxyAuthUser(header string) string {
-	_, encoded, _ := strings.Cut(strings.TrimSpace(header), " ")
-	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
-	if err != nil {
-		return ""
-	}
-	user, _, _ := strings.Cut(string(b), ":")
-	return user
 }
