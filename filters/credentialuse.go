@@ -36,6 +36,10 @@ type CredentialUse struct {
 	// depends on the secret: the base64 of "user:password" of Basic credentials, the access
 	// token an OAuth2 grant obtained with the secret; "" if nothing.
 	Also string
+	// Version identifies the version of a credential whose value never leaves the proxy, such
+	// as the DER of a client certificate whose private key signs the TLS handshake: the audit
+	// fingerprint covers it when Value and Also are empty. It is never masked.
+	Version []byte
 	// Err is the filter's error; nil when the credential was injected.
 	Err error
 	// Outcome, if set, overrides the outcome derived from Err (see Result), for filters with

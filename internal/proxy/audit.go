@@ -75,7 +75,11 @@ func (p *Proxy) writeAudit(r *http.Request, w *responseRecorder, start time.Time
 		e := base
 		e.Event, e.Route = audit.EventCredential, u.route
 		e.Filter, e.Secret, e.Outcome = u.use.Filter, u.use.Secret, u.use.Result()
-		e.Fingerprint = p.audit.Fingerprint(u.use.Value, u.use.Also)
+		value := u.use.Value
+		if len(value) == 0 && u.use.Also == "" {
+			value = u.use.Version // a client certificate: its key never leaves
+		}
+		e.Fingerprint = p.audit.Fingerprint(value, u.use.Also)
 		p.audit.Record(&e)
 	}
 	if isForward(r) {

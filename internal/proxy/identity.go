@@ -55,7 +55,27 @@ func clientTransport(route *routing.Route, out *http.Request, base http.RoundTri
 	if !ok {
 		return nil, errClientCertTransport
 	}
-	return t.forIdentity(c)
+	it, err := t.forIdentity(c)
+	recordClientCert(out, c, err)
+	return it, err
+}
+
+// recordClientCert records the use of c, the route's client certificate filter, on out, for the
+// audit log and skipper_credential_injections_total: under the key's path, with the
+// certificate as the version the fingerprint covers. err is forIdentity's.
+func recordClientCert(out *http.Request, c filters.ClientCertifier, err error) {
+	u := filters.CredentialUse{Filter: filters.TLSClientCertFromSecretsName, Err: err}
+	if su, ok := c.(filters.SecretUser); ok {
+		if names := su.SecretNames(); len(names) > 0 {
+			u.Secret = names[len(names)-1] // certificate, key: the key is the secret
+		}
+	}
+	if err == nil {
+		if id, ierr := c.ClientIdentity(); ierr == nil && len(id.Certificates) > 0 && len(id.Certificates[0].Certificate) > 0 {
+			u.Version = id.Certificates[0].Certificate[0]
+		}
+	}
+	filters.RecordCredentialUse(out, u)
 }
 
 // errClientCertTransport fails the requests of a route with a client certificate when the proxy

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/skipper-egress/skipper/filters"
+	"github.com/skipper-egress/skipper/internal/audit"
 	"github.com/skipper-egress/skipper/internal/poll"
 	"github.com/skipper-egress/skipper/internal/proxy"
 	"github.com/skipper-egress/skipper/internal/proxytest"
+	"github.com/skipper-egress/skipper/internal/syncbuf"
 )
 
 // TestTLSClientCertFromSecretsKeepsIdentitiesApart sends interleaved requests, with and without
@@ -202,5 +204,59 @@ func TestTLSClientCertFromSecretsFailsClosedWhenFailOpen(t *testing.T) {
 	}
 	if n := len(backend.Seen()); n != 0 {
 		t.Errorf("the backend served %d requests, want none", n)
+	}
+}
+
+// TestAuditClientCertificate: each request that presents a route's client certificate is a
+// credential use in the audit log, under the key's path, and its fingerprint changes when the
+// certificate rotates; no key material reaches the log.
+func TestAuditClientCertificate(t *testing.T) {
+	ca := proxytest.NewCA(t)
+	backend := proxytest.NewMTLSBackend(t, ca)
+	creds := t.TempDir()
+	cert, key, _ := ca.WriteClientCert(t, creds, "a", "a")
+	var out syncbuf.Buffer
+	p := proxytest.New(t, fmt.Sprintf(`a: * -> tlsClientCertFromSecrets(%q, %q) -> %q`, cert, key, backend.URL),
+		proxytest.Options{
+			CredentialsPaths: []string{creds},
+			Transport:        proxy.TransportOptions{RootCAs: backend.Roots},
+			Audit:            audit.New(&out, nil),
+		})
+	get := func() {
+		t.Helper()
+		if res, body := p.Do(t, "GET", "a", "/"); res.StatusCode != http.StatusOK {
+			t.Fatalf("got %d %q, want 200", res.StatusCode, body)
+		}
+	}
+	get()
+	get()
+	lines := auditLines(t, &out, 2)
+	first := lines[0]
+	if first.Filter != filters.TLSClientCertFromSecretsName || first.Secret != key || first.Outcome != filters.OutcomeInjected {
+		t.Errorf("got filter %q, secret %q, outcome %q; want %s, %s, injected", first.Filter, first.Secret,
+			first.Outcome, filters.TLSClientCertFromSecretsName, key)
+	}
+	if len(first.Fingerprint) != 12 || lines[1].Fingerprint != first.Fingerprint {
+		t.Fatalf("same certificate, fingerprints %q and %q", first.Fingerprint, lines[1].Fingerprint)
+	}
+
+	_, _, rotated := ca.WriteClientCert(t, creds, "a", "a2")
+	n := 2
+	poll.Until(t, 5*time.Second, "the rotated certificate presented", func() bool {
+		get()
+		n++
+		seen := backend.Seen()
+		return seen[len(seen)-1].Serial == rotated
+	})
+	lines = auditLines(t, &out, n)
+	if last := lines[n-1].Fingerprint; last == first.Fingerprint || len(last) != 12 {
+		t.Errorf("after rotation: fingerprint %q, before %q", last, first.Fingerprint)
+	}
+	keyPEM, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keyBody := strings.Split(strings.TrimSpace(string(keyPEM)), "\n")[1]; strings.Contains(out.String(), keyBody) {
+		t.Errorf("key material reached the audit log:\n%s", out.String())
 	}
 }
