@@ -3,7 +3,6 @@ package filters
 import (
 	"bytes"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -139,21 +138,6 @@ func (s *ClientCertSource) load(vals []secrets.Secret) (*ClientIdentity, error) 
 	}
 	s.cur.Store(next)
 	return next.id, next.err
-}
-
-// secretValueBytes looks a secret up, as secretValue does, but accepts any bytes: a PEM file
-// holds line breaks.
-func secretValueBytes(src SecretSource, filter, name string) (secrets.Secret, error) {
-	v, err := src.Get(name)
-	switch {
-	case errors.Is(err, secrets.ErrNotFound):
-		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: "not found", Err: err}
-	case err != nil:
-		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: "lookup failed: " + err.Error(), Err: err}
-	case len(v) == 0:
-		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: "empty value"}
-	}
-	return v, nil
 }
 
 // sameValues reports whether a and b hold the same values. A secrets.Store hands out the same

@@ -60,6 +60,19 @@ func (e *CredentialError) Unwrap() []error {
 // secretValue looks a secret up and checks that it can go into a header value. On failure it
 // returns a *CredentialError that names the secret and the reason, never the value.
 func secretValue(src SecretSource, filter, name string) (secrets.Secret, error) {
+	v, err := secretValueBytes(src, filter, name)
+	if err != nil {
+		return nil, err
+	}
+	if i := httpsyntax.InvalidValueByte(v); i >= 0 {
+		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: controlReason(v[i])}
+	}
+	return v, nil
+}
+
+// secretValueBytes looks a secret up, as secretValue does, but accepts any bytes (a PEM file
+// holds line breaks): it fails only for a missing or empty secret.
+func secretValueBytes(src SecretSource, filter, name string) (secrets.Secret, error) {
 	v, err := src.Get(name)
 	switch {
 	case errors.Is(err, secrets.ErrNotFound):
@@ -68,9 +81,6 @@ func secretValue(src SecretSource, filter, name string) (secrets.Secret, error) 
 		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: "lookup failed: " + err.Error(), Err: err}
 	case len(v) == 0:
 		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: "empty value"}
-	}
-	if i := httpsyntax.InvalidValueByte(v); i >= 0 {
-		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: controlReason(v[i])}
 	}
 	return v, nil
 }

@@ -39,14 +39,9 @@ func (signingKey) Format(f fmt.State, _ rune) { f.Write([]byte("[redacted key]")
 // next token request. On failure it returns a *CredentialError that names the secret and says
 // what is wrong, never quoting the file's bytes.
 func loadSigningKey(src SecretSource, filter, name string) (*signingKey, error) {
-	v, err := src.Get(name)
-	switch {
-	case errors.Is(err, secrets.ErrNotFound):
-		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: "not found", Err: err}
-	case err != nil:
-		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: "lookup failed: " + err.Error(), Err: err}
-	case len(v) == 0:
-		return nil, &CredentialError{Filter: filter, SecretName: name, Reason: "empty value"}
+	v, err := secretValueBytes(src, filter, name)
+	if err != nil {
+		return nil, err
 	}
 	k, reason := parsePrivateKeyPEM(v)
 	if reason != "" {
