@@ -66,9 +66,9 @@ func TestAuditLogBadPath(t *testing.T) {
 	}
 }
 
-// TestMaskEchoedCredentialsByDefault checks that skipper masks an echoed credential unless
-// -mask-echoed-credentials=false.
-func TestMaskEchoedCredentialsByDefault(t *testing.T) {
+// TestMaskEchoedCredentialsFlag checks that skipper masks an echoed credential with
+// -mask-echoed-credentials, and by default passes the response as the backend sent it.
+func TestMaskEchoedCredentialsFlag(t *testing.T) {
 	dir := t.TempDir()
 	secret := filepath.Join(dir, "token")
 	writeFile(t, secret, "echo-canary-77a1\n")
@@ -80,7 +80,8 @@ func TestMaskEchoedCredentialsByDefault(t *testing.T) {
 		flags []string
 		want  string
 	}{
-		{nil, "Bearer ****************"},
+		{nil, "Bearer echo-canary-77a1"},
+		{[]string{"-mask-echoed-credentials"}, "Bearer ****************"},
 		{[]string{"-mask-echoed-credentials=false"}, "Bearer echo-canary-77a1"},
 	} {
 		p := start(t, append([]string{"-credentials-paths=" + dir, routes}, tc.flags...)...)

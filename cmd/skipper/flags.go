@@ -151,7 +151,7 @@ func newFlagSet(cfg *Config) *pflag.FlagSet {
 	fs.BoolVar(&cfg.ApplicationLogJSON, "application-log-json-enabled", false, "write the application log as JSON")
 	fs.BoolVar(&cfg.AccessLogDisabled, "access-log-disabled", false, "turn the access log off, except on routes with enableAccessLog")
 	fs.BoolVar(&cfg.AccessLogJSON, "access-log-json-enabled", false, "write the access log as JSON")
-	fs.BoolVar(&cfg.MaskEchoedCredentials, "mask-echoed-credentials", true,
+	fs.BoolVar(&cfg.MaskEchoedCredentials, "mask-echoed-credentials", false,
 		"replace the credentials a request carried with '*' where the backend's response echoes them")
 	fs.StringVar(&cfg.AuditLog, "audit-log", "",
 		"write one JSON line per credential use and forward-proxy decision to stderr, stdout or a file (reopened on SIGHUP)")
