@@ -1,5 +1,7 @@
 package filters
 
+import "net/url"
+
 // DestinationPolicy decides where each secret may be sent (skipper's -credentials-bind and
 // SECRET.hosts files; *secrets.Bindings implements it). Route compilation asks it about the
 // static destinations of each route that reads a secret, the proxy about each attempt's final
@@ -12,6 +14,18 @@ type DestinationPolicy interface {
 	// AllowDestination returns nil when the secret may be sent to host (a URL's Host, its port
 	// implied by scheme when absent), else an error wrapping secrets.ErrUnboundDestination.
 	AllowDestination(secret, scheme, host string) error
+}
+
+// SecretSender is a SecretUser whose secrets go to destinations of its own instead of the
+// route's backend: the OAuth2 filters send theirs to the token URL, and only the access token
+// they get goes to the backend. Route compilation checks those destinations, not the route's
+// backends, against the DestinationPolicy, and the proxy leaves the filter's secrets out of its
+// per-request check, whose destination they never reach.
+type SecretSender interface {
+	SecretUser
+	// SecretDestinations returns the URLs the filter sends its secrets to. The caller must not
+	// modify them.
+	SecretDestinations() []*url.URL
 }
 
 // DestinationChecker is a SecretUser that consults the DestinationPolicy itself on each

@@ -23,13 +23,15 @@ type oauth2Spec struct {
 type oauth2Filter struct {
 	m     *TokenManager
 	key   tokenKey
+	dest  []*url.URL                 // the token URL: where the grant's secrets go
 	entry atomic.Pointer[tokenEntry] // replaced when the manager has dropped it
 }
 
 var (
-	_ Spec       = (*oauth2Spec)(nil)
-	_ Filter     = (*oauth2Filter)(nil)
-	_ SecretUser = (*oauth2Filter)(nil)
+	_ Spec         = (*oauth2Spec)(nil)
+	_ Filter       = (*oauth2Filter)(nil)
+	_ SecretUser   = (*oauth2Filter)(nil)
+	_ SecretSender = (*oauth2Filter)(nil)
 )
 
 // NewOAuth2ClientCredentials returns the spec of
@@ -61,7 +63,11 @@ func (s *oauth2Spec) Create(args []any) (Filter, error) {
 	if s.m == nil {
 		return nil, fmt.Errorf("%s: %w: no token manager configured", s.grant.filterName(), ErrCredentialUnavailable)
 	}
-	f := &oauth2Filter{m: s.m, key: k}
+	u, err := url.Parse(k.tokenURL) // checked by parseArgs
+	if err != nil {
+		return nil, argsErrorf("%s: argument 1 (token URL): %v", s.grant.filterName(), err)
+	}
+	f := &oauth2Filter{m: s.m, key: k, dest: []*url.URL{u}}
 	f.entry.Store(s.m.register(k))
 	return f, nil
 }
@@ -156,6 +162,9 @@ func (f *oauth2Filter) Request(r *http.Request) error {
 	setHeader(r, headerAuthorization, h)
 	return nil
 }
+
+// SecretDestinations returns the token URL, where the grant's secrets go.
+func (f *oauth2Filter) SecretDestinations() []*url.URL { return f.dest }
 
 // SecretNames returns the names of the secrets the filter's grant reads, in argument order.
 func (f *oauth2Filter) SecretNames() []string { return f.key.secretNames() }

@@ -250,7 +250,8 @@ func credentialsViaProxy(built []filters.Filter) []error {
 }
 
 // checkBindings checks that every secret r's filters read may go to r's static destinations:
-// its network backend or each of its load-balancer endpoints.
+// its network backend or each of its load-balancer endpoints, or, for a filter that sends its
+// secrets elsewhere (filters.SecretSender: an OAuth2 grant's token URL), those.
 func checkBindings(r *Route, policy filters.DestinationPolicy) []error {
 	var dests []*url.URL
 	switch r.Backend.Type {
@@ -267,12 +268,16 @@ func checkBindings(r *Route, policy filters.DestinationPolicy) []error {
 		if !ok {
 			continue
 		}
+		to := dests
+		if s, ok := f.(filters.SecretSender); ok {
+			to = s.SecretDestinations() // the token URL, not the route's backend
+		}
 		for _, name := range su.SecretNames() {
 			if err := policy.CheckSecret(name); err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			for _, u := range dests {
+			for _, u := range to {
 				if err := policy.AllowDestination(name, u.Scheme, u.Host); err != nil {
 					errs = append(errs, err)
 				}

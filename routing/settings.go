@@ -45,7 +45,8 @@ type Settings struct {
 	ClientCert filters.ClientCertifier
 	// BoundSecrets are the names of the secrets the route's filters read (filters.SecretUser),
 	// except those of filters that check their destination themselves
-	// (filters.DestinationChecker): the proxy checks each attempt's destination against the
+	// (filters.DestinationChecker) or send their secrets elsewhere (filters.SecretSender,
+	// checked at compile time): the proxy checks each attempt's destination against the
 	// DestinationPolicy for each of them.
 	BoundSecrets []string
 }
@@ -88,7 +89,9 @@ func resolveSettings(fs []filters.Filter) Settings {
 			s.ClientCert = c
 		}
 		if su, ok := f.(filters.SecretUser); ok {
-			if _, self := f.(filters.DestinationChecker); !self {
+			_, self := f.(filters.DestinationChecker)
+			_, elsewhere := f.(filters.SecretSender)
+			if !self && !elsewhere {
 				s.BoundSecrets = append(s.BoundSecrets, su.SecretNames()...)
 			}
 		}

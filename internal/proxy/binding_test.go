@@ -205,11 +205,18 @@ func TestBindingAtCompile(t *testing.T) {
 	dir := t.TempDir()
 	tok := writeSecret(t, dir, "token", canary)
 	other := writeSecret(t, dir, "other", canary)
+	// An OAuth2 grant's secret goes to its token URL, never to the backend: bound to the
+	// login host, it may serve a route to any API and no route with another token URL.
+	grantSecret := writeSecret(t, dir, "grant", canary)
 	store, err := secrets.NewStore(secrets.Options{Paths: []string{dir}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store})...)
+	tokens, err := filters.NewTokenManager(filters.TokenManagerOptions{Secrets: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := filters.NewRegistry(filters.Builtins(filters.BuiltinsOptions{Secrets: store, Tokens: tokens})...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,24 +226,28 @@ func TestBindingAtCompile(t *testing.T) {
 		static: Path("/s") -> bearerinjector(%[1]q) -> "https://evil.example.org";
 		lb: Path("/lb") -> bearerinjector(%[1]q) -> <"https://api.example.com", "https://evil.example.org">;
 		unbound: Path("/u") -> bearerinjector(%[2]q) -> <dynamic>;
-		noSecret: Path("/n") -> "https://evil.example.org";`, tok, other))
+		noSecret: Path("/n") -> "https://evil.example.org";
+		grant: Path("/g") -> oauth2ClientCredentials("https://login.example.com/token", %[3]q, %[3]q) -> "https://api.example.net";
+		grantEvil: Path("/ge") -> oauth2ClientCredentials("https://evil.example.org/token", %[3]q, %[3]q) -> "https://login.example.com";`,
+		tok, other, grantSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
 	bind, err := secrets.NewBindings(secrets.BindingOptions{
-		Flags: []string{tok + "=api.example.com:443,[2001:db8::1]:8080"}, Hosts: store, Require: true,
+		Flags: []string{tok + "=api.example.com:443,[2001:db8::1]:8080", grantSecret + "=login.example.com"}, Hosts: store, Require: true,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	table, errs := routing.Compile(defs, routing.CompileOptions{Filters: reg, Bindings: bind})
-	if table.Len() != 3 {
-		t.Errorf("%d routes compiled, want ok, okPort and noSecret", table.Len())
+	if table.Len() != 4 {
+		t.Errorf("%d routes compiled, want ok, okPort, noSecret and grant", table.Len())
 	}
 	want := map[string]string{
-		"static":  `secret "` + tok + `" may not be sent to evil.example.org:443`,
-		"lb":      `secret "` + tok + `" may not be sent to evil.example.org:443`,
-		"unbound": `secret "` + other + `": no -credentials-bind flag and no ` + other + `.hosts file`,
+		"static":    `secret "` + tok + `" may not be sent to evil.example.org:443`,
+		"lb":        `secret "` + tok + `" may not be sent to evil.example.org:443`,
+		"unbound":   `secret "` + other + `": no -credentials-bind flag and no ` + other + `.hosts file`,
+		"grantEvil": `secret "` + grantSecret + `" may not be sent to evil.example.org:443`,
 	}
 	for _, err := range errs {
 		var re *routing.RouteError
