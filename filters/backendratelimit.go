@@ -23,7 +23,11 @@ type backendRateLimitSpec struct{ reg *ratelimit.Registry }
 type backendRateLimitFilter struct {
 	limiter ratelimit.Limiter
 	status  int
+	// failClosed refuses the requests Redis could not decide (ratelimitFailClosed).
+	failClosed bool
 }
+
+func (f *backendRateLimitFilter) setFailClosed() { f.failClosed = true }
 
 var (
 	_ Spec           = (*backendRateLimitSpec)(nil)
@@ -79,7 +83,8 @@ func (*backendRateLimitFilter) Request(*http.Request) error { return nil }
 
 // AllowBackend admits r to endpoint, or refuses it with the filter's status.
 func (f *backendRateLimitFilter) AllowBackend(r *http.Request, endpoint string) *Reply {
-	if ok, _, _ := f.limiter.Allow(r.Context(), endpoint); ok {
+	ok, _, err := f.limiter.Allow(r.Context(), endpoint)
+	if ok && !refusedUnavailable(f.failClosed, err) {
 		return nil
 	}
 	return &Reply{Status: f.status}

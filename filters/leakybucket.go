@@ -19,7 +19,11 @@ type leakyBucketFilter struct {
 	label     template
 	bucket    ratelimit.LeakyBucket
 	increment int
+	// failClosed refuses the requests Redis could not decide (ratelimitFailClosed).
+	failClosed bool
 }
+
+func (f *leakyBucketFilter) setFailClosed() { f.failClosed = true }
 
 var (
 	_ Spec   = (*leakyBucketSpec)(nil)
@@ -99,7 +103,10 @@ func (f *leakyBucketFilter) Request(r *http.Request) error {
 	if !ok {
 		return nil // an unresolved placeholder: no bucket, as in Skipper
 	}
-	added, retryAfter, _ := f.bucket.Add(r.Context(), label, f.increment)
+	added, retryAfter, err := f.bucket.Add(r.Context(), label, f.increment)
+	if refusedUnavailable(f.failClosed, err) {
+		return failClosedReply()
+	}
 	if added {
 		return nil
 	}

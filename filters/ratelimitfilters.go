@@ -35,6 +35,8 @@ type rateLimitFilter struct {
 	limiter ratelimit.Limiter // also keeps the registry's limiter alive while the route lives
 	client  bool
 	headers []string
+	// failClosed refuses the requests Redis could not decide (ratelimitFailClosed).
+	failClosed bool
 }
 
 var (
@@ -136,9 +138,11 @@ func (s *rateLimitSpec) Create(args []any) (Filter, error) {
 	return f, nil
 }
 
+func (f *rateLimitFilter) setFailClosed() { f.failClosed = true }
+
 // Request admits the request or refuses it with a 429 Reply. When the shared store is
 // unreachable the limiter has already applied the fail-open or fail-closed policy, and logged
-// and counted the failure; the decision is all that matters here.
+// and counted the failure; a route with ratelimitFailClosed refuses the request then anyway.
 func (f *rateLimitFilter) Request(r *http.Request) error {
 	var key string
 	if f.client {
@@ -146,7 +150,10 @@ func (f *rateLimitFilter) Request(r *http.Request) error {
 			return nil // no client identity: Skipper does not limit such requests
 		}
 	}
-	ok, retryAfter, _ := f.limiter.Allow(r.Context(), key)
+	ok, retryAfter, err := f.limiter.Allow(r.Context(), key)
+	if refusedUnavailable(f.failClosed, err) {
+		return failClosedReply()
+	}
 	if ok {
 		return nil
 	}

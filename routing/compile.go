@@ -216,6 +216,7 @@ func compileRoute(d *RouteDef, opts CompileOptions, log logrus.FieldLogger) (*Ro
 		}
 		r.Filters = append(r.Filters, f)
 	}
+	filters.ApplyFailClosed(r.Filters)
 	r.Settings = resolveSettings(r.Filters)
 	if r.Settings.BackendIsProxy {
 		errs = append(errs, credentialsViaProxy(r.Filters)...)
