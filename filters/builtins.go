@@ -126,7 +126,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	specs = append(specs, NewRateLimitSpecs(o.RateLimits)...)
 	specs = append(specs, NewBackendRateLimit(o.RateLimits))
 	specs = append(specs, NewClusterLeakyBucketRateLimit(o.RateLimits))
-	specs = append(specs, NewDisableRateLimit(), NewRateLimitFailClosed())
+	specs = append(specs, NewDisableRateLimit(), NewRateLimitFailClosed(), NewTarpit())
 	specs = append(specs, NewPhysicsShedder(o.Now, o.Log))
 	specs = append(specs, NewBreakerSpecs()...)
 	if o.Tokens != nil {

@@ -63,7 +63,7 @@ func TestBuiltins(t *testing.T) {
 		filters.DecodeBase64RequestHeaderName, filters.DecodeBase64ResponseHeaderName,
 		filters.EncodeRequestHeaderName, filters.EncodeResponseHeaderName,
 		filters.SwapSecretPlaceholderName,
-		filters.DisableRateLimitName, filters.RateLimitFailClosedName,
+		filters.DisableRateLimitName, filters.RateLimitFailClosedName, filters.TarpitName,
 	}
 	for _, s := range filters.NewUnsupportedSpecs() {
 		base = append(base, s.Name())

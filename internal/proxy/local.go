@@ -62,7 +62,8 @@ func (p *Proxy) answerLocally(w *responseRecorder, r, out *http.Request, route *
 		// (inlineContentIfStatus, repeatContent).
 		defer res.Body.Close()
 		w.WriteHeader(res.StatusCode)
-		_ = p.copyBody(w, res.Body, false) // the client went away; nothing left to tell it
+		// A body of unknown length (tarpit's) is a stream: each piece is flushed as it comes.
+		_ = p.copyBody(w, res.Body, res.ContentLength < 0) // the client went away; nothing left to tell it
 		return
 	}
 	if rep == nil || isRedirect(rep) {
