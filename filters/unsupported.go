@@ -11,8 +11,9 @@ import (
 var ErrNotSupported = errors.New("not supported by this egress proxy")
 
 // unsupportedFilters names the subsystem of each Skipper filter left out here: inbound
-// authentication and authorization (OAuth2 tokeninfo, introspection, grant, OIDC, JWT, OPA)
-// guards a service against its clients, which an egress proxy does not do; Lua scripts run
+// authentication and authorization (OAuth2 tokeninfo, introspection, grant, OIDC, JWT, OPA,
+// the authorization webhook, client certificates) guards a service against its clients, which
+// an egress proxy does not do, and its listener asks for no client certificate; Lua scripts run
 // code from route text; API usage monitoring feeds a Zalando-specific pipeline.
 var unsupportedFilters = []struct {
 	subsystem string
@@ -29,6 +30,9 @@ var unsupportedFilters = []struct {
 	{"JWT validation", []string{"jwtValidation", "jwtValidationKeys", "jwtMetrics"}},
 	{"OPA", []string{"opaAuthorizeRequest", "opaAuthorizeRequestWithBody", "opaServeResponse",
 		"opaServeResponseWithReqBody"}},
+	{"authorization webhook", []string{"webhook"}},
+	{"inbound client-certificate authentication", []string{"mtlsAuthn", "mtlsCN", "mtlsIssuerDN",
+		"mtlsSanCIDR", "mtlsSanDNS", "mtlsSanIP", "mtlsSanURI", "tlsPassClientCertificates"}},
 	{"Lua", []string{"lua"}},
 	{"API usage monitoring", []string{"apiUsageMonitoring"}},
 }

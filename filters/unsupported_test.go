@@ -26,7 +26,10 @@ func TestUnsupportedFilters(t *testing.T) {
 		opa: Path("/d") -> opaAuthorizeRequest("policy") -> <shunt>;
 		jwt: Path("/e") -> jwtValidation("https://issuer.test") -> <shunt>;
 		oidc: Path("/f") -> oauthOidcAnyClaims("https://issuer.test", "id", "secret", "https://cb.test", "", "") -> <shunt>;
-		usage: Path("/g") -> apiUsageMonitoring("{}") -> <shunt>;`)
+		usage: Path("/g") -> apiUsageMonitoring("{}") -> <shunt>;
+		webhook: Path("/h") -> webhook("https://auth.test/check") -> <shunt>;
+		mtls: Path("/i") -> mtlsSanDNS("client.test") -> <shunt>;
+		passcert: Path("/j") -> tlsPassClientCertificates() -> <shunt>;`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +41,9 @@ func TestUnsupportedFilters(t *testing.T) {
 		"tokeninfo": "oauthTokeninfoAnyScope (OAuth2 tokeninfo)", "grant": "oauthGrant (OAuth2 grant)",
 		"lua": "lua (Lua)", "opa": "opaAuthorizeRequest (OPA)", "jwt": "jwtValidation (JWT validation)",
 		"oidc": "oauthOidcAnyClaims (OIDC)", "usage": "apiUsageMonitoring (API usage monitoring)",
+		"webhook":  "webhook (authorization webhook)",
+		"mtls":     "mtlsSanDNS (inbound client-certificate authentication)",
+		"passcert": "tlsPassClientCertificates (inbound client-certificate authentication)",
 	}
 	if len(errs) != len(want) {
 		t.Fatalf("got %d errors, want %d: %v", len(errs), len(want), errs)
