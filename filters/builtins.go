@@ -119,6 +119,7 @@ func Builtins(o BuiltinsOptions) []Spec {
 	specs = append(specs, NewThrottleSpecs()...)
 	specs = append(specs, NewContextHeaderSpecs()...)
 	specs = append(specs, NewSedSpecs()...)
+	specs = append(specs, NewBlockContentSpecs()...)
 	specs = append(specs, NewDropHeaderValueRegexpSpecs()...)
 	specs = append(specs, NewHeaderBase64Specs()...)
 	specs = append(specs, NewHeaderEncodeSpecs()...)

@@ -62,7 +62,7 @@ func TestBuiltins(t *testing.T) {
 		filters.EncodeBase64RequestHeaderName, filters.EncodeBase64ResponseHeaderName,
 		filters.DecodeBase64RequestHeaderName, filters.DecodeBase64ResponseHeaderName,
 		filters.EncodeRequestHeaderName, filters.EncodeResponseHeaderName,
-		filters.SwapSecretPlaceholderName,
+		filters.SwapSecretPlaceholderName, filters.BlockContentName, filters.BlockContentHexName,
 		filters.DisableRateLimitName, filters.RateLimitFailClosedName, filters.TarpitName,
 	}
 	for _, s := range filters.NewUnsupportedSpecs() {

@@ -6,6 +6,9 @@
 // the longest prefix of an occurrence that the next read could complete, and never buffers a
 // whole body. The result is exactly that of applying bytes.ReplaceAll with each value in the
 // order Values returns, to the whole body at once; a differential fuzz test holds it to that.
+//
+// NewBlockingReader uses the same readers to refuse a body instead: it fails at the first
+// occurrence of any value, having returned only bytes from before it.
 package echomask
 
 import (
@@ -52,11 +55,23 @@ func String(s string, values [][]byte) string {
 // NewReader returns a reader of what src yields with every value masked, values as Values
 // returns them. Closing it closes src if src is an io.Closer.
 func NewReader(src io.Reader, values [][]byte) io.ReadCloser {
+	return newChain(src, values, nil)
+}
+
+// NewBlockingReader returns a reader of what src yields that fails with blocked as soon as an
+// occurrence of any of values (as Values returns them) is complete. What it returned before is
+// a prefix of src's bytes that ends before the first occurrence begins: no byte of one is ever
+// returned, however src splits them. Closing it closes src if src is an io.Closer.
+func NewBlockingReader(src io.Reader, values [][]byte, blocked error) io.ReadCloser {
+	return newChain(src, values, blocked)
+}
+
+func newChain(src io.Reader, values [][]byte, blocked error) io.ReadCloser {
 	closer, _ := src.(io.Closer)
 	r := src
 	var masks []*reader
 	for _, v := range values {
-		m := &reader{src: r, pat: v}
+		m := &reader{src: r, pat: v, blocked: blocked}
 		masks = append(masks, m)
 		r = m
 	}
@@ -92,9 +107,11 @@ var bufs = sync.Pool{New: func() any { b := make([]byte, chunk+pooledPat); retur
 
 // reader masks one value in what src yields. buf[start:ready] is final and not yet returned,
 // buf[ready:end] read but perhaps the start of an occurrence; no occurrence begins before scan.
+// With blocked set, an occurrence ends the stream with that error instead of being masked.
 type reader struct {
 	src               io.Reader
 	pat               []byte
+	blocked           error
 	buf               *[]byte
 	start, ready, end int
 	scan              int
@@ -139,12 +156,20 @@ func (m *reader) fill() {
 			break
 		}
 		i += m.scan
+		if m.blocked != nil {
+			m.block()
+			return
+		}
 		for j := i; j < i+len(m.pat); j++ {
 			buf[j] = '*'
 		}
 		m.scan = i + len(m.pat)
 	}
 	if err != nil {
+		if m.blocked != nil && err == m.blocked { // a reader before this one blocked
+			m.block()
+			return
+		}
 		m.err = err
 		m.ready = m.end
 		return
@@ -152,6 +177,13 @@ func (m *reader) fill() {
 	// The last len(pat)-1 bytes could begin an occurrence that the next read completes.
 	m.ready = max(m.end-(len(m.pat)-1), m.scan, m.ready)
 	m.scan = max(m.scan, m.ready)
+}
+
+// block ends the stream with the blocked error and drops what is held: part of it could begin
+// an occurrence that the bytes now dropped would have completed.
+func (m *reader) block() {
+	m.err = m.blocked
+	m.start, m.ready, m.end, m.scan = 0, 0, 0, 0
 }
 
 func (m *reader) release() {

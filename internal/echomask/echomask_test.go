@@ -2,6 +2,7 @@ package echomask_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -126,4 +127,46 @@ func TestValues(t *testing.T) {
 	if len(got) != 2 || string(got[0]) != "abcd" || string(got[1]) != "ab" {
 		t.Errorf("got %q, want [abcd ab]", got)
 	}
+}
+
+var errBlocked = errors.New("blocked")
+
+// FuzzBlockingReader holds the blocking reader to the whole-body reference: it fails iff
+// bytes.Contains finds a value in the body, and what it returned before is a prefix of the
+// body that ends before the first occurrence of any value begins; otherwise it returns the body
+// unchanged. Its corpus is kept under testdata/fuzz/FuzzBlockingReader.
+func FuzzBlockingReader(f *testing.F) {
+	f.Add([]byte(`{"q":"DROP TABLE users"}`), []byte("DROP TABLE"), []byte("<script"), uint64(1), uint8(3))
+	f.Add([]byte("ABCDEF"), []byte("CDEF"), []byte("AB"), uint64(2), uint8(4))
+	f.Add([]byte("aaaaaaab"), []byte("aab"), []byte("ba"), uint64(3), uint8(1))
+	f.Add([]byte("no match here"), []byte("nope"), []byte(""), uint64(4), uint8(2))
+	f.Add(append(bytes.Repeat([]byte("x"), 70000), "needle"...), []byte("needle"), []byte("hay"), uint64(5), uint8(255))
+	f.Fuzz(func(t *testing.T, body, v1, v2 []byte, seed uint64, maxChunk uint8) {
+		values := echomask.Values([][]byte{v1, v2})
+		first := -1
+		for _, v := range values {
+			if i := bytes.Index(body, v); i >= 0 && (first < 0 || i < first) {
+				first = i
+			}
+		}
+		rnd := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+		r := echomask.NewBlockingReader(&chunked{body: body, rnd: rnd, max: 1 + int(maxChunk)}, values, errBlocked)
+		defer r.Close()
+		var got bytes.Buffer
+		p := make([]byte, 1+rnd.IntN(64))
+		var err error
+		for err == nil {
+			var n int
+			n, err = r.Read(p)
+			got.Write(p[:n])
+		}
+		switch {
+		case first < 0 && (err != io.EOF || !bytes.Equal(got.Bytes(), body)):
+			t.Fatalf("body %q values %q: got %q, %v; want the body and EOF", body, values, got.Bytes(), err)
+		case first >= 0 && err != errBlocked:
+			t.Fatalf("body %q values %q: got %v, want blocked", body, values, err)
+		case first >= 0 && (got.Len() > first || !bytes.HasPrefix(body, got.Bytes())):
+			t.Fatalf("body %q values %q: returned %q, want a prefix of %q", body, values, got.Bytes(), body[:first])
+		}
+	})
 }

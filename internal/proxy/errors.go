@@ -45,7 +45,7 @@ func (p *Proxy) statusFor(err error) int {
 		return p.noRoute // 404 unless -default-http-status says otherwise
 	case errors.As(err, &fe):
 		return fe.status
-	case errors.Is(err, errInvalidQuery):
+	case errors.Is(err, errInvalidQuery), errors.Is(err, filters.ErrContentBlocked):
 		return http.StatusBadRequest
 	case errors.Is(err, errUpgrade), errors.Is(err, errCompressedEcho):
 		return http.StatusBadGateway

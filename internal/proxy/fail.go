@@ -45,6 +45,12 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 		http.Error(w, http.StatusText(code), code)
 		return
 	}
+	if errors.Is(err, filters.ErrContentBlocked) {
+		// The client's body, refused by the route's blockContent: not a failure of the proxy.
+		p.log.WithFields(logrus.Fields{fieldRoute: route.Name(), fieldHost: r.Host}).Info("request body blocked")
+		http.Error(w, http.StatusText(code), code)
+		return
+	}
 	if errors.Is(err, errCircuitOpen) {
 		// Every request fails this way while the breaker is open; the state change is what
 		// deserves a log line, not each refusal.
