@@ -20,12 +20,16 @@ var (
 	_ ResponseFilter = (*tarpitFilter)(nil)
 )
 
+// defaultTarpitInterval is the interval of a tarpit given zero or a negative duration.
+const defaultTarpitInterval = time.Second
+
 // NewTarpit returns the spec of tarpit(interval), Skipper's answer for clients to be kept
 // busy: status 200 and a body that never ends, one space every interval, each flushed as it
 // is written. The backend is not called. The answer lasts until the client goes away (or a
 // writeTimeout of the route ends it); it holds nothing but the request's own handler and
 // connection, and stops at once when the client's context ends. interval is a duration
-// string and must be positive (Skipper would spin on zero).
+// string; Skipper loads a zero or negative one, and so does this filter, which then waits
+// defaultTarpitInterval rather than sending spaces as fast as the connection takes them.
 func NewTarpit() Spec { return tarpitSpec{} }
 
 func (tarpitSpec) Name() string { return TarpitName }
@@ -39,8 +43,11 @@ func (tarpitSpec) Create(args []any) (Filter, error) {
 		return nil, argsErrorf("%s: argument 1 (interval) must be a duration string, got %#v", TarpitName, args[0])
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return nil, argsErrorf("%s: argument 1 (interval) must be a positive duration, got %q", TarpitName, s)
+	if err != nil {
+		return nil, argsErrorf("%s: argument 1 (interval) must be a duration, got %q", TarpitName, s)
+	}
+	if d <= 0 {
+		d = defaultTarpitInterval
 	}
 	return &tarpitFilter{interval: d}, nil
 }
