@@ -78,6 +78,12 @@ func newCertPEM(t testing.TB, hosts []string) (certPEM, keyPEM []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pemPair(t, der, key)
+}
+
+// pemPair returns a certificate's DER and its private key as PEM, the key in PKCS#8.
+func pemPair(t testing.TB, der []byte, key any) (certPEM, keyPEM []byte) {
+	t.Helper()
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log"
 	"math/big"
@@ -87,12 +86,8 @@ func (ca *CA) ClientCertPEM(t testing.TB, cn string) (certPEM, keyPEM []byte, se
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), tmpl.SerialNumber.String()
+	certPEM, keyPEM = pemPair(t, der, key)
+	return certPEM, keyPEM, tmpl.SerialNumber.String()
 }
 
 // WriteClientCert issues a client certificate for cn, writes it to dir/name.crt and its key to
