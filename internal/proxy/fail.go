@@ -92,7 +92,10 @@ func (p *Proxy) fail(w *responseRecorder, r *http.Request, route *routing.Route,
 // and counts why a credential filter failed.
 func (p *Proxy) recordInjection(w *responseRecorder, ex *filters.Exchange, route *routing.Route, i int, f filters.Filter, err error) {
 	p.takeUses(w, ex, route)
-	if _, ok := f.(filters.SecretUser); ok && err != nil {
+	if err == nil {
+		return
+	}
+	if _, ok := f.(filters.SecretUser); ok {
 		name := route.Def.Filters[i].Name // Compile builds Filters from Def.Filters, one for one
 		p.metrics.InjectionFailed(name, metrics.FailureReason(err))
 	}
