@@ -55,25 +55,27 @@ func clientTransport(route *routing.Route, out *http.Request, base http.RoundTri
 	if !ok {
 		return nil, errClientCertTransport
 	}
-	it, err := t.forIdentity(c)
-	recordClientCert(out, c, err)
-	return it, err
+	id, err := c.ClientIdentity()
+	recordClientCert(out, c, id, err)
+	if err != nil {
+		return nil, err
+	}
+	return t.identityTransport(c, id), nil
 }
 
 // recordClientCert records the use of c, the route's client certificate filter, on out, for the
 // audit log and skipper_credential_injections_total: under the key's path, with the
-// certificate as the version the fingerprint covers. err is forIdentity's.
-func recordClientCert(out *http.Request, c filters.ClientCertifier, err error) {
+// certificate as the version the fingerprint covers. id and err are c's ClientIdentity, the one
+// the request is sent with.
+func recordClientCert(out *http.Request, c filters.ClientCertifier, id *filters.ClientIdentity, err error) {
 	u := filters.CredentialUse{Filter: filters.TLSClientCertFromSecretsName, Err: err}
 	if su, ok := c.(filters.SecretUser); ok {
 		if names := su.SecretNames(); len(names) > 0 {
 			u.Secret = names[len(names)-1] // certificate, key: the key is the secret
 		}
 	}
-	if err == nil {
-		if id, ierr := c.ClientIdentity(); ierr == nil && len(id.Certificates) > 0 && len(id.Certificates[0].Certificate) > 0 {
-			u.Version = id.Certificates[0].Certificate[0]
-		}
+	if err == nil && len(id.Certificates) > 0 && len(id.Certificates[0].Certificate) > 0 {
+		u.Version = id.Certificates[0].Certificate[0]
 	}
 	filters.RecordCredentialUse(out, u)
 }
@@ -89,13 +91,19 @@ func (t *Transport) forIdentity(c filters.ClientCertifier) (*Transport, error) {
 	if err != nil {
 		return nil, err
 	}
+	return t.identityTransport(c, id), nil
+}
+
+// identityTransport returns the transport for id, c's current identity, making one when there is
+// none yet or when the identity rotated.
+func (t *Transport) identityTransport(c filters.ClientCertifier, id *filters.ClientIdentity) *Transport {
 	if m := t.ids.live.Load(); m != nil {
 		if e := (*m)[id.Key]; e != nil && e.id == id {
 			e.used.Store(time.Now().UnixNano())
-			return e.t, nil
+			return e.t
 		}
 	}
-	return t.ids.add(t, c, id), nil
+	return t.ids.add(t, c, id)
 }
 
 // add returns the transport for id, making it and retiring the transport of the identity's
