@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/skipper-egress/skipper/internal/httpsyntax"
 )
 
 // BasicAuthName is the route name of the filter that checks the client's HTTP Basic
@@ -54,7 +56,7 @@ func (s *basicAuthSpec) Create(args []any) (Filter, error) {
 	realm := defaultRealm
 	if len(a) == 2 {
 		realm = a[1]
-		if strings.ContainsAny(realm, "\"\\") || !headerTextOK(realm) {
+		if strings.ContainsAny(realm, "\"\\\t") || httpsyntax.InvalidValueByte(realm) >= 0 {
 			return nil, argsErrorf("%s: argument 2 (realm) must not hold quotes, backslashes or control characters", BasicAuthName)
 		}
 	}
@@ -63,11 +65,6 @@ func (s *basicAuthSpec) Create(args []any) (Filter, error) {
 		return nil, argsErrorf("%s: htpasswd file: %v", BasicAuthName, err)
 	}
 	return &basicAuthFilter{file: file, challenge: `Basic realm="` + realm + `"`}, nil
-}
-
-// headerTextOK reports whether s has no control characters.
-func headerTextOK(s string) bool {
-	return !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
 }
 
 // Request checks the credentials the client sent, whatever the filters before changed, and
