@@ -78,14 +78,7 @@ func (f *swapFilter) Egress(out *http.Request) error {
 	if f.policy != nil && f.policy.AllowDestination(f.secret, out.URL.Scheme, out.URL.Host) != nil {
 		return nil // the placeholder leaves as it came
 	}
-	inHeader := false
-	for _, vv := range out.Header {
-		for _, v := range vv {
-			if strings.Contains(v, f.placeholder) {
-				inHeader = true
-			}
-		}
-	}
+	inHeader := headerHolds(out.Header, f.placeholder)
 	inQuery := out.URL.RawQuery != "" && queryHolds(out.URL.RawQuery, f.placeholder)
 	if !inHeader && !inQuery {
 		return nil
@@ -109,6 +102,18 @@ func (f *swapFilter) Egress(out *http.Request) error {
 		out.URL.RawQuery = swapQuery(out.URL.RawQuery, f.placeholder, value)
 	}
 	return nil
+}
+
+// headerHolds reports whether a value of h holds s; it stops at the first.
+func headerHolds(h http.Header, s string) bool {
+	for _, vv := range h {
+		for _, v := range vv {
+			if strings.Contains(v, s) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // queryHolds reports whether a key or value of the query q, percent-decoded, holds s.
