@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/skipper-egress/skipper/secrets"
 )
 
 // AWSSigV4FromSecretsName is the route name of the filter that signs requests with AWS
@@ -115,7 +117,7 @@ func (f *sigv4SecretsFilter) Egress(out *http.Request) error {
 	if err := f.core.prepare(out); err != nil {
 		return err
 	}
-	creds, err := f.credentials()
+	creds, key, err := f.credentials()
 	if err != nil {
 		RecordCredentialUse(out, CredentialUse{Filter: AWSSigV4FromSecretsName, Secret: failedSecret(err, f.secret), Err: err})
 		return err
@@ -127,7 +129,7 @@ func (f *sigv4SecretsFilter) Egress(out *http.Request) error {
 	err = f.core.sign(out, creds, hash, f.now())
 	// The secret key never leaves, only a signature made with it; the session token does.
 	RecordCredentialUse(out, CredentialUse{Filter: AWSSigV4FromSecretsName, Secret: f.secret,
-		Value: []byte(creds.SecretAccessKey), Also: creds.SessionToken, Err: err})
+		Value: key, Also: creds.SessionToken, Err: err})
 	return err
 }
 
@@ -140,25 +142,26 @@ func failedSecret(err error, name string) string {
 	return name
 }
 
-// credentials reads the keys; an error is a *CredentialError naming the secret, never a value.
-func (f *sigv4SecretsFilter) credentials() (aws.Credentials, error) {
+// credentials reads the keys, and returns the secret access key's value as the source holds
+// it too; an error is a *CredentialError naming the secret, never a value.
+func (f *sigv4SecretsFilter) credentials() (aws.Credentials, secrets.Secret, error) {
 	id, err := secretValue(f.src, AWSSigV4FromSecretsName, f.keyID)
 	if err != nil {
-		return aws.Credentials{}, err
+		return aws.Credentials{}, nil, err
 	}
 	key, err := secretValue(f.src, AWSSigV4FromSecretsName, f.secret)
 	if err != nil {
-		return aws.Credentials{}, err
+		return aws.Credentials{}, nil, err
 	}
 	creds := aws.Credentials{AccessKeyID: string(id), SecretAccessKey: string(key)}
 	if f.token != "" {
 		tok, err := secretValue(f.src, AWSSigV4FromSecretsName, f.token)
 		if err != nil {
-			return aws.Credentials{}, err
+			return aws.Credentials{}, nil, err
 		}
 		creds.SessionToken = string(tok)
 	}
-	return creds, nil
+	return creds, key, nil
 }
 
 // SecretNames returns the names of the secrets the filter reads, in argument order.
