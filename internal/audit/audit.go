@@ -146,7 +146,7 @@ func (l *Log) Fingerprint(value []byte, also string) string {
 	h.Write([]byte{0})
 	h.Write([]byte(also))
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))[:fingerprintHex]
+	return hex.EncodeToString(h.Sum(sum[:0])[:fingerprintHex/2])
 }
 
 // Record queues e to be written. It never blocks: when the queue is full the line is dropped
