@@ -65,9 +65,14 @@ func otlpEnv(name string) string {
 // CLIENT_CERTIFICATE and CLIENT_KEY. The errors name the variable, never a header's value.
 func (o *Options) newOTLPHTTP() (*otlpHTTP, error) {
 	c := &otlpHTTP{url: o.otlpEndpoint(), headers: map[string]string{}, timeout: 10 * time.Second, maxResponse: 64 << 10}
+	// The endpoint may hold a password (user:password@host): errors quote it redacted, and not
+	// at all when it does not parse.
 	u, err := url.Parse(c.url)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("OTLP endpoint %q: want an http or https URL", c.url)
+	if err != nil {
+		return nil, errors.New("OTLP endpoint: not a URL: want an http or https URL")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("OTLP endpoint %q: want an http or https URL", u.Redacted())
 	}
 	if h := otlpEnv("HEADERS"); h != "" {
 		for kv := range strings.SplitSeq(h, ",") {

@@ -150,6 +150,8 @@ func TestOptionsRefuseWhatSkipperCannotDo(t *testing.T) {
 		{"{propagators: [b3]}", "", "", "not supported by this egress proxy: b3"},
 		{"{}", "OTEL_EXPORTER_OTLP_HEADERS", "secret-key-without-name", "OTEL_EXPORTER_OTLP_HEADERS: want name=value"},
 		{"{}", "OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318", "want an http or https URL"},
+		{"{}", "OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://user:secret-key@collector:4318", "want an http or https URL"},
+		{"{}", "OTEL_EXPORTER_OTLP_ENDPOINT", "http://user:secret-key@coll ector:4318", "want an http or https URL"},
 		{"[1, 2]", "", "", "not a YAML document of OpenTelemetry options"},
 	} {
 		if c.env != "" {
