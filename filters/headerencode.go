@@ -61,9 +61,6 @@ func NewHeaderEncodeSpecs() []Spec {
 func (s *headerEncodeSpec) Name() string { return s.name }
 
 func (s *headerEncodeSpec) Create(args []any) (Filter, error) {
-	if len(args) != 2 {
-		return nil, argsErrorf("%s: want 2 string arguments (header name, charset), got %d", s.name, len(args))
-	}
 	a, err := stringArgs(s.name, args, 2, "header name", "charset")
 	if err != nil {
 		return nil, err

@@ -26,9 +26,6 @@ func NewOriginMarker() Spec { return &originMarkerSpec{} }
 func (*originMarkerSpec) Name() string { return OriginMarkerName }
 
 func (*originMarkerSpec) Create(args []any) (Filter, error) {
-	if len(args) != 3 {
-		return nil, argsErrorf("%s: want 3 string arguments (origin, id, created), got %d", OriginMarkerName, len(args))
-	}
 	a, err := stringArgs(OriginMarkerName, args, 3, "origin", "id", "created")
 	if err != nil {
 		return nil, err

@@ -39,9 +39,6 @@ func NewStatic() Spec { return &staticSpec{} }
 func (*staticSpec) Name() string { return StaticName }
 
 func (*staticSpec) Create(args []any) (Filter, error) {
-	if len(args) != 2 {
-		return nil, argsErrorf("%s: want 2 string arguments (path prefix, directory), got %d", StaticName, len(args))
-	}
 	a, err := stringArgs(StaticName, args, 2, "path prefix", "directory")
 	if err != nil {
 		return nil, err
