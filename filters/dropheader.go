@@ -57,8 +57,18 @@ func dropHeaderValues(h http.Header, key string, value *string) {
 		delete(h, key)
 		return
 	}
-	vs := slices.DeleteFunc(slices.Clone(h[key]), func(v string) bool { return v == *value })
-	if len(vs) == 0 {
+	dropHeaderValuesFunc(h, key, func(v string) bool { return v == *value })
+}
+
+// dropHeaderValuesFunc removes the values of key in h for which drop is true; a header left
+// without values is removed. The values are copied only when one is dropped, so that a slice
+// the header shares with another (a request's clone) is never changed.
+func dropHeaderValuesFunc(h http.Header, key string, drop func(string) bool) {
+	vs := h[key]
+	if !slices.ContainsFunc(vs, drop) {
+		return
+	}
+	if vs = slices.DeleteFunc(slices.Clone(vs), drop); len(vs) == 0 {
 		delete(h, key)
 		return
 	}

@@ -3,7 +3,6 @@ package filters
 import (
 	"net/http"
 	"regexp"
-	"slices"
 )
 
 // Route names of the filters that remove header values matching a regular expression: the
@@ -87,13 +86,5 @@ func (f *dropHeaderRegexpFilter) Response(res *http.Response) error {
 }
 
 func (f *dropHeaderRegexpFilter) drop(h http.Header) {
-	vs, ok := h[f.header]
-	if !ok {
-		return
-	}
-	if vs = slices.DeleteFunc(slices.Clone(vs), f.rx.MatchString); len(vs) == 0 {
-		delete(h, f.header)
-		return
-	}
-	h[f.header] = vs
+	dropHeaderValuesFunc(h, f.header, f.rx.MatchString)
 }
