@@ -1,7 +1,6 @@
 package filters
 
 import (
-	"context"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -91,10 +90,7 @@ func (f *histogramLatencyFilter) Request(r *http.Request) error {
 
 func (f *histogramLatencyFilter) Response(res *http.Response) error {
 	if f.response {
-		ctx := context.Background()
-		if res.Request != nil {
-			ctx = res.Request.Context()
-		}
+		ctx := responseContext(res)
 		sleep(ctx, f.delay())
 	}
 	return nil

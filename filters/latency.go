@@ -111,10 +111,7 @@ func (f *latencyFilter) Request(r *http.Request) error {
 
 func (f *latencyFilter) Response(res *http.Response) error {
 	if f.response {
-		ctx := context.Background()
-		if res.Request != nil {
-			ctx = res.Request.Context()
-		}
+		ctx := responseContext(res)
 		f.wait(ctx)
 	}
 	return nil
@@ -140,4 +137,13 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+}
+
+// responseContext is the context of the request res answers, or context.Background() for an
+// answer without one.
+func responseContext(res *http.Response) context.Context {
+	if res.Request != nil {
+		return res.Request.Context()
+	}
+	return context.Background()
 }

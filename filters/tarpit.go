@@ -56,11 +56,7 @@ func (tarpitSpec) Create(args []any) (Filter, error) {
 func (f *tarpitFilter) Request(*http.Request) error { return &Reply{Status: http.StatusOK} }
 
 func (f *tarpitFilter) Response(res *http.Response) error {
-	ctx := context.Background()
-	if res.Request != nil {
-		ctx = res.Request.Context()
-	}
-	res.Body = io.NopCloser(&tarpitReader{ctx: ctx, interval: f.interval})
+	res.Body = io.NopCloser(&tarpitReader{ctx: responseContext(res), interval: f.interval})
 	res.ContentLength = -1
 	res.Header.Del("Content-Length")
 	return nil

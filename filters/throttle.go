@@ -97,10 +97,7 @@ func (f *throttleFilter) Response(res *http.Response) error {
 	if f.backend || res.Body == nil || res.StatusCode == http.StatusSwitchingProtocols {
 		return nil
 	}
-	ctx := context.Background()
-	if res.Request != nil {
-		ctx = res.Request.Context()
-	}
+	ctx := responseContext(res)
 	res.Body = &throttledBody{ReadCloser: res.Body, f: f, ctx: ctx}
 	// An unknown length has the proxy flush every write, so each chunk reaches the client when
 	// it is sent; a Content-Length header, if any, still frames the answer.
