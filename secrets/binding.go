@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // HostsSuffix is appended to a secret's name to name its hosts file, which lists where the
@@ -60,13 +61,44 @@ type Bindings struct {
 	flags   map[string][]HostPattern
 	hosts   Getter
 	require bool
-	parsed  sync.Map // hosts file name -> *hostsFile, the last version read
+
+	// files holds, per secret asked about, the name of its hosts file and the version of that
+	// file parsed last, so that the check on each attempt builds no name and parses nothing
+	// unless the file changed.
+	mu    sync.RWMutex
+	files map[string]*hostsEntry
+}
+
+// hostsEntry is a secret's hosts file: its name and the version parsed last.
+type hostsEntry struct {
+	name string
+	cur  atomic.Pointer[hostsFile]
 }
 
 type hostsFile struct {
 	raw  []byte // the content it was parsed from
 	pats []HostPattern
 	err  error
+}
+
+// hostsEntry returns secret's entry, making it on first use.
+func (b *Bindings) hostsEntry(secret string) *hostsEntry {
+	b.mu.RLock()
+	e := b.files[secret]
+	b.mu.RUnlock()
+	if e != nil {
+		return e
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if e = b.files[secret]; e == nil {
+		if b.files == nil {
+			b.files = make(map[string]*hostsEntry)
+		}
+		e = &hostsEntry{name: secret + HostsSuffix}
+		b.files[secret] = e
+	}
+	return e
 }
 
 // NewBindings parses o.Flags. Errors name the flag and the value.
@@ -138,7 +170,8 @@ func (b *Bindings) fileBinding(secret string) (pats []HostPattern, ok bool, err 
 	if b.hosts == nil {
 		return nil, false, nil
 	}
-	file := secret + HostsSuffix
+	entry := b.hostsEntry(secret)
+	file := entry.name
 	var v Secret
 	if l, ok := b.hosts.(interface{ Lookup(string) (Secret, bool) }); ok {
 		if v, ok = l.Lookup(file); !ok {
@@ -153,13 +186,11 @@ func (b *Bindings) fileBinding(secret string) (pats []HostPattern, ok bool, err 
 			return nil, true, err
 		}
 	}
-	if c, ok := b.parsed.Load(file); ok {
-		if hf := c.(*hostsFile); bytes.Equal(hf.raw, v) {
-			return hf.pats, true, hf.err
-		}
+	if hf := entry.cur.Load(); hf != nil && bytes.Equal(hf.raw, v) {
+		return hf.pats, true, hf.err
 	}
 	pats, err = ParseHostsFile(file, v)
-	b.parsed.Store(file, &hostsFile{raw: bytes.Clone(v), pats: pats, err: err})
+	entry.cur.Store(&hostsFile{raw: bytes.Clone(v), pats: pats, err: err})
 	return pats, true, err
 }
 
