@@ -216,8 +216,10 @@ func TestQueueTimeout(t *testing.T) {
 	busy.send("/block/busy")
 	s.waitStarted(t, 1)
 
-	waiting := s.dial(t)
+	// The listener queues the connection once it accepts it, which may be before dial
+	// returns: the clock starts before the dial, the earliest the queue time can start.
 	queued := time.Now()
+	waiting := s.dial(t)
 	waiting.send("/block/waiting")
 	waiting.waitClosed("a connection that waited past the queue timeout")
 	if waited := time.Since(queued); waited < timeout {
